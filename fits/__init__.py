@@ -1,0 +1,1 @@
+"""pyhf statistical models: sideband bump-hunt limits, neutrino recasts and their combination."""

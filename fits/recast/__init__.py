@@ -1,0 +1,1 @@
+"""Neutrino-experiment recasts (MINERvA, CHARM-II, MiniBooNE, MicroBooNE) as pyhf channels."""

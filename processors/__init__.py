@@ -1,0 +1,1 @@
+"""Coffea processors: read NanoAOD-like files, smear, select and fill m_ll histograms."""

@@ -1,0 +1,1 @@
+"""Parametrised detector response: electron and muon smearing, efficiencies, acceptance."""
