@@ -1,0 +1,71 @@
+"""Configuration files: built-ins load, bad files fail with file, line and key."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from darknu.config import BUILTIN, load_config
+from darknu.errors import ConfigError
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_builtin_configs_load(name):
+    cfg = load_config(name)
+    assert cfg.name == name
+    for m_n, m_zd in cfg.mass_points():
+        assert 0 < m_zd < m_n < 80.379
+
+
+def test_user_file_overrides_base(tmp_path):
+    f = tmp_path / "mine.toml"
+    f.write_text('base = "quick"\n[samples]\nsignal_events = 123\n')
+    cfg = load_config(f)
+    assert cfg.get("samples.signal_events") == 123
+    assert cfg.get("processing.detector") == "run2"  # inherited
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ('base = "quick"\n[samples]\nsignal_event = 1\n', r"line 3.*unknown key 'samples.signal_event'.*samples.signal_events"),
+        ('base = "quick"\n[samples]\nsignal_events = -3\n', r"line 3.*samples.signal_events = -3 is invalid"),
+        ('base = "quick"\n[processing]\ndetector = "lep"\n', r"line 3.*detector = 'lep'.*one of run2, hllhc"),
+        ('base = "quick"\n[executor]\nkind = "spark"\n', r"kind = 'spark'.*iterative, futures, dask"),
+        ('base = "quick"\n[samples.scan_mzd_fixed]\nm_ZD = 0.5\nm_N = [0.3]\n', r"unphysical: need m_ZD < m_N"),
+        ('base = "quick"\n[samples.scan_mzd_fixed]\nm_N = [100.0]\n', r"m_W"),
+        ('base = "quick"\n[samples]\nsignal_events = "many"\n', r"signal_events = 'many' is invalid"),
+        ('base = "quick"\n[samples\n', r"malformed TOML.*line 2"),
+        ('base = "lep"\n', r"base = 'lep' is invalid"),
+        ('[run]\nname = "x"\n', r"missing key"),
+        ('base = "quick"\n[limits]\nscenarios = ["run3"]\n', r"scenarios = \['run3'\].*run2, hllhc"),
+    ],
+)
+def test_malformed_config_names_file_line_and_key(tmp_path, text, match):
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
+    with pytest.raises(ConfigError, match=match) as exc:
+        load_config(f)
+    assert "bad.toml" in str(exc.value)
+
+
+def test_unknown_builtin_lists_valid_names():
+    with pytest.raises(ConfigError, match="quick, run2, hllhc"):
+        load_config("nonexistent-config")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    key=st.sampled_from(["signal_events", "signal_jobs", "sqrt_s_TeV", "hadron_level"]),
+    value=st.one_of(st.integers(-5, 5), st.floats(allow_nan=True), st.text(max_size=5), st.booleans()),
+)
+def test_config_loader_never_crashes_uncontrolled(tmp_path_factory, key, value):
+    import tomli_w
+
+    f = tmp_path_factory.mktemp("cfg") / "c.toml"
+    f.write_text('base = "quick"\n' + tomli_w.dumps({"samples": {key: value}}))
+    try:
+        cfg = load_config(f)
+    except ConfigError as exc:
+        assert "c.toml" in str(exc)
+    else:
+        assert cfg.get(f"samples.{key}") == value
