@@ -114,7 +114,7 @@ class dask_client:  # noqa: N801 - used like a function in `with` statements
                 n_workers=self.spec.n_workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",
             )
             self._client = Client(self._cluster)
         return self._client

@@ -32,7 +32,7 @@ m_N = [1.0]
 [samples.scan_mn_3mzd]
 m_ZD = [0.3]
 [samples.background]
-processes = ["W_munu_gstar_ee"]
+processes = ["W_munu_gstar"]
 events = 400
 jobs = 2
 [processing]

@@ -1,0 +1,102 @@
+"""Processor throughput vs a plain uproot read of the same branches, and 1 vs 2 workers.
+
+Usage: ``python benchmarks/bench_processor.py [--events 200000] [--files 2] [--dir DIR]``
+
+Writes synthetic NanoAOD-like toy-signal files (processors.synthetic) unless they exist,
+then measures in one process, so the ratios are meaningful even on a busy machine:
+  raw      uproot ``iterate`` of exactly the branches the processor reads (awkward arrays)
+  proc-1   ``run_processor`` with the iterative executor (single core, incl. file checks)
+  fut-1/2  ``run_processor`` with the futures executor and 1 / 2 worker processes
+Each timing is the best of ``--repeat`` runs (least disturbed by other processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import uproot
+
+from darknu.parallel import ExecutorSpec
+from processors import run_processor
+from processors.run import REQUIRED_BRANCHES, SIGNAL_BRANCHES
+from processors.synthetic import toy_signal_file
+
+
+def make_files(d: Path, n_events: int, n_files: int) -> dict:
+    files, md = {}, None
+    for i in range(n_files):
+        p = d / f"toy_{i}.root"
+        n = n_events // n_files
+        if not p.exists():
+            _, md = toy_signal_file(p, n_events=n, seed=100 + i, m_ZD_GeV=0.3, ctau_mm=1.0)
+        else:
+            md = json.loads(str(uproot.open(p)["darknu_metadata"]))
+        files[str(p)] = "Events"
+    md = dict(md, sum_genweight=float(n_events), n_events=n_events)
+    return {"signal_mN10_mZD0.3__nominal": {"files": files, "metadata": md}}
+
+
+def raw_read(fileset: dict, chunksize: int) -> int:
+    branches = [b for bs in {**REQUIRED_BRANCHES, **SIGNAL_BRANCHES}.values() for b in bs]
+    n = 0
+    for entry in fileset.values():
+        for path in entry["files"]:
+            for arrays in uproot.iterate(
+                {path: "Events"}, branches, step_size=chunksize, library="ak"
+            ):
+                n += len(arrays)
+    return n
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--files", type=int, default=2)
+    ap.add_argument("--chunksize", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--dir", default="/tmp/darknu_bench")
+    args = ap.parse_args()
+    os.environ.setdefault("DARKNU_NO_PROGRESS", "1")
+    d = Path(args.dir)
+    d.mkdir(parents=True, exist_ok=True)
+    fs = make_files(d, args.events, args.files)
+    n = args.files * (args.events // args.files)
+    kw = dict(chunksize=args.chunksize, alpha_eps2_values=(2e-10,))
+    run_processor(fs, executor=ExecutorSpec("iterative"), **kw)  # warm-up (imports, caches)
+    t_raw = best(lambda: raw_read(fs, args.chunksize), args.repeat)
+    t_proc = best(lambda: run_processor(fs, executor=ExecutorSpec("iterative"), **kw), args.repeat)
+    t_f1 = best(
+        lambda: run_processor(fs, executor=ExecutorSpec("futures", workers=1), **kw), args.repeat
+    )
+    t_f2 = best(
+        lambda: run_processor(fs, executor=ExecutorSpec("futures", workers=2), **kw), args.repeat
+    )
+    print(
+        f"events: {n} in {args.files} files, chunksize {args.chunksize}, cpu_count {os.cpu_count()}"
+    )
+    print(f"raw uproot read      : {n / t_raw:10.0f} events/s")
+    print(
+        f"processor, 1 core    : {n / t_proc:10.0f} events/s  "
+        f"ratio to raw read {t_raw / t_proc:.2f}"
+    )
+    print(f"futures, 1 worker    : {n / t_f1:10.0f} events/s")
+    print(f"futures, 2 workers   : {n / t_f2:10.0f} events/s  speed-up {t_f1 / t_f2:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,469 @@
+"""The coffea processor: smear the truth leptons, apply Table II, fill m_ll and control histograms.
+
+One :class:`DarkNuProcessor` call handles one chunk. It keeps no state between chunks;
+its output is a plain nested dict keyed by the chunk (dataset, file, entry range), so the
+caller can merge chunks in a fixed order and get bit-identical sums whatever the executor
+(``processors.run.run_processor`` does this).
+
+Per event (weights: spec §2, interfaces §2):
+  w = genWeight * xsec_pb * 1000 * lumi_ref_fb / sum_genweight
+      * eff^3 (lepton efficiency, 85 +- 5 %)        * veto (1, or 5 % for a 4th lepton)
+      * ht_veto_efficiency (only when the file has no hadron-level content)
+      * lifetime weight (signal, per alpha*eps^2 hypothesis).
+Random numbers: one generator per chunk (smearing.chunk_rng), drawn in a fixed order
+(3 normals per lepton in file order, then 3 per event for the vertex), shared by every
+systematic variation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import awkward as ak
+import numpy as np
+from coffea import processor
+from coffea.nanoevents import NanoAODSchema
+
+from darknu.errors import ConfigError, check_choice, check_range
+from processors.hists import CHANNELS, CONTROL_BINS, REGIONS, new_control_hist, new_mll_hist
+from selections.cuts import (
+    ELECTRON_PDGID,
+    MUON_PDGID,
+    Table2Cuts,
+    charged_ht,
+    good_lepton_mask,
+    vertex_displacement_mm,
+)
+from selections.table2 import (
+    build_selection,
+    cut_names,
+    cutflow,
+    event_variables,
+    three_leptons_flat,
+)
+from smearing.response import (
+    ELECTRON_SETS,
+    chunk_rng,
+    electron_resolutions,
+    load_detector,
+    smear_leptons,
+    smear_vertex,
+)
+
+log = logging.getLogger(__name__)
+
+#: Resolution variations: (electron set, muon mass-resolution variation). Up = the
+#: pessimistic electron set and 3 % di-muon resolution; down = optimistic and 1 %
+#: (seed 003 §V B: "e optimistic vs pessimistic", "mu 2 +- 1 %").
+RES_VARIATIONS = {"res_up": ("pessimistic", "up"), "res_down": ("optimistic", "down")}
+CM_TO_MM = 10.0
+DEFAULT_ALPHA_EPS2 = (2e-9, 2e-10, 2e-11)  # spec §1 scan (c)
+
+
+class DarknuNanoSchema(NanoAODSchema):
+    """NanoAODSchema without warnings about CMS collections our files do not carry."""
+
+    warn_missing_crossrefs = False
+
+
+@dataclass(frozen=True)
+class ProcessorConfig:
+    """Run options of the processor (all physics numbers come from the scenario files)."""
+
+    detector: str = "run2"
+    electron_set: str = "optimistic"
+    electron_pt_min: float = 5.0
+    alpha_eps2_values: tuple[float, ...] = DEFAULT_ALPHA_EPS2
+    displacement: str = "3d"
+    lumi_ref_fb: float = 1.0
+    cuts_overrides: tuple[tuple[str, float], ...] = field(default=())
+    prefilter: bool = True  # exact skip of events that cannot have three good leptons
+
+    def __post_init__(self) -> None:
+        from smearing.response import scenarios
+
+        if not self.detector.endswith(".json"):  # a scenario name, or a user's scenario file
+            check_choice("detector scenario", self.detector, scenarios())
+        else:
+            load_detector(self.detector)
+        check_choice("electron set", self.electron_set, ELECTRON_SETS)
+        check_choice("displacement definition", self.displacement, ("3d", "lxy"))
+        check_range(
+            "electron_pt_min",
+            self.electron_pt_min,
+            low=0.0,
+            high=100.0,
+            low_inclusive=True,
+            unit="GeV",
+        )
+        check_range("lumi_ref_fb", self.lumi_ref_fb, low=0.0, unit="fb^-1")
+        for v in self.alpha_eps2_values:
+            check_range("alpha_eps2", v, low=0.0, high=1e-2)
+
+    def cuts(self) -> Table2Cuts:
+        model = load_detector(self.detector)
+        base = Table2Cuts(
+            electron_pt_min=self.electron_pt_min,
+            muon_pt_min=model.muon_pt_min,
+            eta_max=model.eta_max,
+        )
+        return (
+            base
+            if not self.cuts_overrides
+            else Table2Cuts(**{**base.__dict__, **dict(self.cuts_overrides)})
+        )
+
+
+def sample_name(dataset: str) -> str:
+    """Fileset key -> sample name (``<sample>__nominal`` -> ``<sample>``)."""
+    return dataset[: -len("__nominal")] if dataset.endswith("__nominal") else dataset
+
+
+def entry_names(
+    dataset: str, metadata: dict[str, Any], config: ProcessorConfig
+) -> dict[str, float | None]:
+    """Output entries of one dataset: signal -> one per alpha*eps^2 (value), else {sample: None}."""
+    s = sample_name(dataset)
+    if metadata.get("kind") == "signal":
+        return {f"{s}__aeps2_{v:g}": float(v) for v in config.alpha_eps2_values}
+    return {s: None}
+
+
+def _lifetime_weight(ctau_mm: np.ndarray, ctau_gen_mm: float, ctau_new_mm: float) -> np.ndarray:
+    try:
+        from samples.reweight import lifetime_weight
+    except ImportError:  # samples.reweight not written yet: same formula (interfaces §1)
+
+        def lifetime_weight(ctau_mm, ctau_gen_mm, ctau_new_mm):  # type: ignore[no-untyped-def]
+            return (ctau_gen_mm / ctau_new_mm) * np.exp(
+                -ctau_mm * (1.0 / ctau_new_mm - 1.0 / ctau_gen_mm)
+            )
+
+    return np.asarray(lifetime_weight(ctau_mm, ctau_gen_mm, ctau_new_mm), dtype=np.float64)
+
+
+def _norm_weight(md: dict[str, Any], gen_weight: np.ndarray, lumi_ref_fb: float) -> np.ndarray:
+    try:
+        xsec = float(md["xsec_pb"])
+        sumw = float(md["sum_genweight"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"dataset {md.get('dataset')!r}: metadata lacks a valid {exc}") from None
+    return gen_weight * (xsec * 1000.0 * lumi_ref_fb / sumw)
+
+
+def _ht_factor(md: dict[str, Any]) -> float:
+    if md.get("hadron_level", True):
+        return 1.0
+    if "ht_veto_efficiency" not in md:
+        raise ConfigError(
+            f"dataset {md.get('dataset')!r} has hadron_level=false but no "
+            "'ht_veto_efficiency' in its metadata"
+        )
+    return float(md["ht_veto_efficiency"])
+
+
+def _leptons(events: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Electrons then muons of each event as flat numpy arrays (+ leptons per event).
+
+    Fields ``pt, eta, phi, mass`` (float64), ``charge``, ``gen_idx`` and ``abs_pdgid``
+    (int64). Built with index arithmetic rather than ``ak.concatenate`` (faster).
+    """
+    cols: dict[str, list[np.ndarray]] = {}
+    ncoll = []
+    for coll, pdg in (("Electron", ELECTRON_PDGID), ("Muon", MUON_PDGID)):
+        c = events[coll]
+        ncoll.append(np.asarray(ak.to_numpy(ak.num(c.pt, axis=1)), dtype=np.int64))
+        for f, src, dt in (
+            ("pt", "pt", np.float64),
+            ("eta", "eta", np.float64),
+            ("phi", "phi", np.float64),
+            ("mass", "mass", np.float64),
+            ("charge", "charge", np.int64),
+            ("gen_idx", "genPartIdx", np.int64),
+        ):
+            cols.setdefault(f, []).append(np.asarray(ak.to_numpy(ak.flatten(c[src])), dtype=dt))
+        cols.setdefault("abs_pdgid", []).append(np.full(int(ncoll[-1].sum()), pdg, np.int64))
+    ne, nm = ncoll
+    counts = ne + nm
+    start = np.cumsum(counts) - counts
+    pos = []
+    for n_c, first in ((ne, start), (nm, start + ne)):
+        local = np.arange(int(n_c.sum())) - np.repeat(np.cumsum(n_c) - n_c, n_c)
+        pos.append(np.repeat(first, n_c) + local)
+    flat = {}
+    for f, (a, b) in cols.items():
+        out = np.empty(int(counts.sum()), dtype=a.dtype)
+        out[pos[0]], out[pos[1]] = a, b
+        flat[f] = out
+    return flat, counts
+
+
+def _lepton_vertices_mm(
+    events: Any, gen_idx: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Production vertex (mm, relative to GenVtx) of each lepton's matched gen particle.
+
+    ``gen_idx``: flat genPartIdx of the leptons (event-local), ``counts`` leptons per event.
+    Returns ((n_leptons, 3) displacement, matched flag). Unmatched leptons (index < 0, out
+    of range, or a non-finite vertex) count as produced at the primary vertex.
+    """
+    gp = events.GenPart
+    gcounts = ak.to_numpy(ak.num(gp.vx, axis=1))
+    goffsets = np.concatenate([[0], np.cumsum(gcounts)])[:-1]
+    event = np.repeat(np.arange(len(counts)), counts)
+    pv = [
+        np.asarray(ak.to_numpy(events.GenVtx[c]), dtype=np.float64)[event] for c in ("x", "y", "z")
+    ]
+    flat = [
+        np.asarray(ak.to_numpy(ak.flatten(gp[c])), dtype=np.float64) for c in ("vx", "vy", "vz")
+    ]
+    ok = (gen_idx >= 0) & (gen_idx < gcounts[event])
+    g = np.where(ok, goffsets[event] + gen_idx, 0)
+    vals = np.stack(
+        [flat[k][g] - pv[k] if flat[k].size else np.zeros(len(g)) for k in range(3)], axis=1
+    )
+    ok &= np.all(np.isfinite(vals), axis=1)
+    return np.where(ok[:, None], vals * CM_TO_MM, 0.0), ok
+
+
+def _possible_good(
+    kin: list[np.ndarray],
+    abs_pdgid: np.ndarray,
+    is_e: np.ndarray,
+    z: np.ndarray,
+    e_sigmas: dict[str, dict[str, np.ndarray]],
+    model: Any,
+    cuts: Table2Cuts,
+) -> np.ndarray:
+    """Leptons that pass acceptance and threshold after smearing in at least one variation.
+
+    Uses the drawn normals ``z`` and the largest resolution of any variation, with a small
+    margin against rounding, so it is a strict superset of the good leptons of every pass.
+    """
+    pt, eta = kin[0], kin[1]
+    n = len(pt)
+    s_pt = np.full(n, max(model.muon_sigma_ptrel(v) for v in ("nominal", "up", "down")))
+    s_cot = np.zeros(n)
+    if e_sigmas:
+        s_pt[is_e] = np.max([d["ptrel"] for d in e_sigmas.values()], axis=0)
+        s_cot[is_e] = np.max([d["cottheta"] for d in e_sigmas.values()], axis=0)
+    pt_max = pt * (1.0 + s_pt * np.maximum(z[:, 0], 0.0)) * (1 + 1e-9)
+    thr = np.where(abs_pdgid == ELECTRON_PDGID, cuts.electron_pt_min, cuts.muon_pt_min)
+    sinh_min = np.abs(np.sinh(eta)) - s_cot * np.abs(z[:, 1])
+    return (pt_max > thr) & (sinh_min < np.sinh(cuts.eta_max) * (1 + 1e-9) + 1e-12)
+
+
+class DarkNuProcessor(processor.ProcessorABC):
+    """Smearing + Table II + histogramming for one chunk (see module docstring)."""
+
+    def __init__(self, config: ProcessorConfig | None = None) -> None:
+        self.config = config or ProcessorConfig()
+
+    def process(self, events: Any) -> dict[str, Any]:
+        cfg = self.config
+        md = dict(events.metadata)
+        dataset = md["dataset"]
+        start, stop = int(md.get("entrystart", 0)), int(md.get("entrystop", len(events)))
+        file_id = md.get("fileuuid") or os.path.basename(str(md.get("filename", "")))
+        chunk_key = f"{dataset}|{file_id}|{start:012d}-{stop:012d}"
+        rng = chunk_rng(dataset, file_id, start, stop)
+        model = load_detector(cfg.detector)
+        cuts = cfg.cuts()
+        n_ev = len(events)
+
+        lep, counts = _leptons(events)
+        is_e_flat = lep["abs_pdgid"] == ELECTRON_PDGID
+        z_lep = rng.standard_normal((int(counts.sum()), 3))
+        z_vtx = rng.standard_normal((n_ev, 3))
+
+        gen_w = np.asarray(ak.to_numpy(events.genWeight), dtype=np.float64)
+        flat_kin = [lep[c] for c in ("pt", "eta", "phi", "mass")]
+        bad_lep = (
+            ~np.all([np.isfinite(x) for x in flat_kin], axis=0)
+            if len(flat_kin[0])
+            else np.zeros(0, bool)
+        )
+        # Non-finite leptons become pT = 0 (never selected); their events are dropped and counted.
+        flat_kin = [np.where(bad_lep, 0.0, x) for x in flat_kin]
+        bad_evt = (
+            np.bincount(np.repeat(np.arange(n_ev), counts)[bad_lep], minlength=n_ev) > 0
+            if n_ev
+            else np.zeros(0, bool)
+        )
+        bad_evt |= ~np.isfinite(gen_w)
+        is_signal = md.get("kind") == "signal"
+        if is_signal:  # proper decay length for lifetime reweighting [mm]
+            zd_ctau = np.asarray(ak.to_numpy(events.ZD.ctau), dtype=np.float64)
+            bad_evt |= ~np.isfinite(zd_ctau) | (zd_ctau < 0)
+            zd_ctau = np.where(bad_evt, 0.0, zd_ctau)
+        stats = {
+            "n_events": n_ev,
+            "n_nonfinite_dropped": int(bad_evt.sum()),
+            "n_negative_weight": int(np.count_nonzero(gen_w < 0)),
+            "sum_genweight_processed": float(np.sum(np.where(np.isfinite(gen_w), gen_w, 0.0))),
+        }
+        good_evt = ~bad_evt
+        norm = np.where(
+            good_evt, _norm_weight(md, np.where(good_evt, gen_w, 0.0), cfg.lumi_ref_fb), 0.0
+        )
+        ht = charged_ht(events.ChargedHadron.pt, events.ChargedHadron.eta, cuts=cuts)
+        ht_factor = _ht_factor(md)
+
+        # Lifetime hypotheses.
+        names = entry_names(dataset, md, cfg)
+        life_w: dict[str, np.ndarray] = {}
+        for name, aeps in names.items():
+            if aeps is None:
+                life_w[name] = np.ones(n_ev)
+                continue
+            try:
+                ctau_gen = float(md["ctau_ZD_mm"])
+                aeps_gen = float(md["alpha_eps2"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ConfigError(
+                    f"signal dataset {dataset!r}: metadata lacks a valid {exc}"
+                ) from None
+            if aeps == aeps_gen:
+                life_w[name] = np.ones(n_ev)
+            else:
+                # Gamma(Z_D) is proportional to eps^2 at fixed mass (spec §1):
+                # ctau scales as 1/(alpha eps^2).
+                ctau_new = ctau_gen * aeps_gen / aeps
+                life_w[name] = _lifetime_weight(zd_ctau, ctau_gen, ctau_new)
+
+        eff = {v: model.lepton_efficiency(v) for v in ("nominal", "up", "down")}
+        out_entries = {
+            name: {
+                "mll": new_mll_hist(),
+                "control": {c: new_control_hist(c) for c in CONTROL_BINS},
+                "cutflow": {},
+                "stats": dict(stats),
+            }
+            for name in names
+        }
+
+        res_sets = {"nominal": (cfg.electron_set, "nominal"), **RES_VARIATIONS}
+        flat = {f: lep[f] for f in ("charge", "abs_pdgid")}
+        lep_vtx, _ = _lepton_vertices_mm(events, lep["gen_idx"], counts)
+        flat["slot_index"] = np.arange(len(lep_vtx))  # three_leptons returns global lepton indices
+        e_sigmas = {
+            s: electron_resolutions(model, s, flat_kin[0][is_e_flat]) for s in ELECTRON_SETS
+        }
+        # Exact pre-filter: keep events with >= 3 leptons that can pass acceptance and
+        # thresholds for *some* resolution variation given the drawn z (a superset of the
+        # events with three good leptons in any pass), so the result is unchanged.
+        if cfg.prefilter:
+            cand = _possible_good(
+                flat_kin, flat["abs_pdgid"], is_e_flat, z_lep, e_sigmas, model, cuts
+            )
+            cand &= ~bad_lep
+            event_of = np.repeat(np.arange(n_ev), counts)
+            keep = (np.bincount(event_of[cand], minlength=n_ev) >= 3) & good_evt
+        else:
+            keep = np.ones(n_ev, bool)
+        lkeep = np.repeat(keep, counts)
+        ekeep = lkeep[is_e_flat]
+        all_sumw = {name: float(np.sum((norm * life_w[name])[good_evt])) for name in names}
+        n_valid = float(np.count_nonzero(good_evt))
+        counts_k, kin_k, is_e_k = counts[keep], [x[lkeep] for x in flat_kin], is_e_flat[lkeep]
+        z_lep_k, z_vtx_k, bad_lep_k, lep_vtx_k = (
+            z_lep[lkeep],
+            z_vtx[keep],
+            bad_lep[lkeep],
+            lep_vtx[lkeep],
+        )
+        flat_k = {f: a[lkeep] for f, a in flat.items() if f != "slot_index"}
+        flat_k["slot_index"] = np.arange(len(lep_vtx_k))
+        e_sig_k = {s: {v: a[ekeep] for v, a in d.items()} for s, d in e_sigmas.items()}
+        norm_k, good_k, ht_k = norm[keep], good_evt[keep], ht[keep]
+        life_k = {name: w[keep] for name, w in life_w.items()}
+        n_k = int(np.count_nonzero(keep))
+        for res_name, (eset, muvar) in res_sets.items():
+            sm = smear_leptons(
+                model,
+                pt=kin_k[0],
+                eta=kin_k[1],
+                phi=kin_k[2],
+                is_electron=is_e_k,
+                z=z_lep_k,
+                electron_set=eset,
+                muon_variation=muvar,
+                electron_sigmas=e_sig_k[eset],
+            )
+            good = good_lepton_mask(sm.pt, sm.eta, flat_k["abs_pdgid"], cuts=cuts) & ~bad_lep_k
+            t = three_leptons_flat(
+                {**flat_k, "pt": sm.pt, "eta": sm.eta, "phi": sm.phi, "mass": kin_k[3]},
+                counts_k,
+                good,
+                veto_inefficiency=model.veto_inefficiency,
+            )
+            v = event_variables(t)
+            # Z_D-candidate vertex: mean of the l2, l3 production vertices (the same point for a
+            # true Z_D decay). Events without three leptons get index 0 and are cut anyway.
+            iz = t.fields["slot_index"]
+            zv = (
+                0.5 * (lep_vtx_k[iz[:, 1]] + lep_vtx_k[iz[:, 2]])
+                if len(lep_vtx_k)
+                else np.zeros((n_k, 3))
+            )
+            dx, dy, dz = zv[:, 0], zv[:, 1], zv[:, 2]
+            dx, dy, dz = smear_vertex(model, dx, dy, dz, z_vtx_k)
+            disp = vertex_displacement_mm(dx, dy, dz, definition=cfg.displacement)
+            sel = build_selection(t, v, ht_k, disp, cuts=cuts)
+            base = norm_k * t.veto_weight * ht_factor * good_k
+            systs = (
+                {
+                    "nominal": eff["nominal"] ** 3,
+                    "eff_up": eff["up"] ** 3,
+                    "eff_down": eff["down"] ** 3,
+                }
+                if res_name == "nominal"
+                else {res_name: eff["nominal"] ** 3}
+            )
+            for name in names:
+                entry = out_entries[name]
+                wbase = base * life_k[name]
+                for syst, effw in systs.items():
+                    w = wbase * effw
+                    for ch in CHANNELS:
+                        for region in REGIONS:
+                            m = sel.all(*cut_names(ch, region)) & good_k
+                            entry["mll"].fill(
+                                channel=ch, region=region, syst=syst, mll=v.mll[m], weight=w[m]
+                            )
+                        if syst == "nominal":
+                            entry["cutflow"][ch] = cutflow(
+                                sel,
+                                channel=ch,
+                                weight_all=norm_k * life_k[name],
+                                weight=w,
+                                valid=good_k,
+                            )
+                            # 'all' counts every valid event of the chunk, pre-filtered or not
+                            entry["cutflow"][ch]["all"] = np.array([all_sumw[name], n_valid])
+                            self._fill_control(entry["control"], sel, ch, v, t, disp, w, good_k)
+        return {"chunks": {chunk_key: out_entries}}
+
+    @staticmethod
+    def _fill_control(control, sel, ch, v, t, disp, w, good_evt) -> None:  # type: ignore[no-untyped-def]
+        values = {
+            "pt1": t.fields["pt"][:, 0],
+            "pt2": t.fields["pt"][:, 1],
+            "pt3": t.fields["pt"][:, 2],
+            "dphi": v.dphi,
+            "dr": v.dr,
+            "m3l": v.m3l,
+            "pt3l": v.pt3l,
+            "mll": v.mll,
+            "displacement": disp,
+        }
+        for stage, upto in (("preselection", "ht"), ("signal_region", "pt3l")):
+            m = sel.all(*cut_names(ch, upto)) & good_evt
+            for name, x in values.items():
+                control[name].fill(channel=ch, stage=stage, **{name: x[m]}, weight=w[m])
+
+    def postprocess(self, accumulator: Any) -> Any:
+        return accumulator

@@ -1,0 +1,230 @@
+"""Compose the Table II cuts: pick the three leptons, build event variables, pack the cuts.
+
+``three_leptons`` chooses the analysis leptons from the smeared, accepted ones;
+``event_variables`` computes everything Table II cuts on; ``build_selection`` packs the
+cuts into a :class:`coffea.analysis_tools.PackedSelection`; ``cutflow`` gives the
+cumulative (sum of weights, raw count) after each cut of ``CUTFLOW``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import awkward as ak
+import numpy as np
+from coffea.analysis_tools import PackedSelection
+
+from selections.cuts import (
+    ELECTRON_PDGID,
+    MUON_PDGID,
+    P4,
+    Table2Cuts,
+    delta_phi,
+    delta_r,
+    displaced_region,
+    dphi_cut,
+    dr_cut,
+    ht_cut,
+    lead_pt_cut,
+    m3l_cut,
+    mll_cut,
+    prompt_region,
+    pt3l_cut,
+    zd_sfos,
+)
+
+CHANNELS = {"ee": ELECTRON_PDGID, "mumu": MUON_PDGID}
+#: Cumulative cut order of the cutflow (before the displacement bins); ``sfos`` is
+#: channel-specific (``sfos_ee`` / ``sfos_mumu``).
+CUTFLOW = ("all", "three_leptons", "lead_pt", "sfos", "mll", "ht", "dphi", "dr", "m3l", "pt3l")
+REGIONS = ("prompt", "displaced")
+SLOT_FIELDS = ("pt", "eta", "phi", "mass", "charge", "abs_pdgid", "slot_index")
+
+
+@dataclass(frozen=True)
+class ThreeLeptons:
+    """The three analysis leptons per event, pT-ordered (flat arrays, index 0 = l1).
+
+    ``n_good``: accepted leptons in the event; ``veto_weight``: 1 for exactly three, the
+    extra-lepton-veto inefficiency for four (the second-hardest lepton is the one lost:
+    a Z -> 4l daughter radiating the soft pair, seed 003 §V), 0 otherwise.
+    ``fields[name]`` is an (n_events, 3) array, zero-filled where there is no lepton.
+    """
+
+    n_good: np.ndarray
+    veto_weight: np.ndarray
+    fields: dict[str, np.ndarray]
+
+    @property
+    def has_three(self) -> np.ndarray:
+        return self.veto_weight > 0
+
+
+def three_leptons(leptons: ak.Array, good: ak.Array, *, veto_inefficiency: float) -> ThreeLeptons:
+    """Select the analysis leptons from a jagged lepton record array.
+
+    ``leptons`` needs fields ``pt, eta, phi, mass, charge, abs_pdgid`` and ``slot_index``
+    (any per-lepton integer the caller wants back, e.g. its position in the input).
+
+    >>> lep = ak.zip({"pt": [[40.0, 30.0, 6.0, 5.5]], "eta": [[0.0] * 4], "phi": [[0.0] * 4],
+    ...   "mass": [[0.0] * 4], "charge": [[1, -1, 1, -1]], "abs_pdgid": [[11] * 4],
+    ...   "slot_index": [[0, 1, 2, 3]]})
+    >>> t = three_leptons(lep, lep.pt > 0, veto_inefficiency=0.05)
+    >>> t.fields["pt"].tolist(), t.veto_weight.tolist()
+    ([[40.0, 6.0, 5.5]], [0.05])
+    """
+    counts = ak.to_numpy(ak.num(leptons, axis=1)).astype(np.int64)
+    flat = {f: np.asarray(ak.to_numpy(ak.flatten(leptons[f], axis=1))) for f in SLOT_FIELDS}
+    good_flat = np.asarray(ak.to_numpy(ak.flatten(good, axis=1)), dtype=bool)
+    return three_leptons_flat(flat, counts, good_flat, veto_inefficiency=veto_inefficiency)
+
+
+def three_leptons_flat(
+    flat: dict[str, np.ndarray], counts: np.ndarray, good: np.ndarray, *, veto_inefficiency: float
+) -> ThreeLeptons:
+    """:func:`three_leptons` on flat per-lepton numpy arrays plus per-event ``counts``.
+
+    Sorting is by descending pT among the good leptons of each event; with four good
+    leptons l1 and the two softest are kept (the second-hardest is the lost one).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    n_ev = len(counts)
+    good = np.asarray(good, dtype=bool)
+    event = np.repeat(np.arange(n_ev), counts)
+    n_good = (
+        np.bincount(event[good], minlength=n_ev).astype(np.int64) if n_ev else np.zeros(0, np.int64)
+    )
+    # Per-event pT ranking on a padded (events x max multiplicity) matrix: a row-wise
+    # stable argsort of a few columns is much cheaper than a global lexsort.
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]) if n_ev else np.zeros(0, np.int64)
+    width = int(counts.max(initial=0))
+    veto = np.where(n_good == 3, 1.0, np.where(n_good == 4, float(veto_inefficiency), 0.0))
+    has = veto > 0
+    if width >= 3:
+        pos = np.arange(len(event)) - offsets[event]
+        key = np.full((n_ev, width), np.inf)
+        key[event, pos] = np.where(good, -np.asarray(flat["pt"], dtype=np.float64), np.inf)
+        order = np.argsort(key, axis=1, kind="stable")
+        ranks = np.where(
+            (n_good == 4)[:, None], np.array([0, 2, 3]) if width >= 4 else 0, np.array([0, 1, 2])
+        )
+        take = offsets[:, None] + np.take_along_axis(order, np.minimum(ranks, width - 1), axis=1)
+        take = np.where(has[:, None], take, 0)
+    else:
+        take = np.zeros((n_ev, 3), np.int64)
+    fields = {}
+    for f in SLOT_FIELDS:
+        dtype = np.int64 if f == "slot_index" else np.float64
+        src = np.asarray(flat[f], dtype=dtype)
+        vals = src[take] if src.size else np.zeros((n_ev, 3), dtype)
+        fields[f] = np.where(has[:, None], vals, 0).astype(dtype).reshape(n_ev, 3)
+    return ThreeLeptons(n_good=n_good, veto_weight=veto, fields=fields)
+
+
+@dataclass(frozen=True)
+class EventVariables:
+    """Everything Table II cuts on, one entry per event (GeV, rad)."""
+
+    pt1: np.ndarray
+    mll: np.ndarray
+    dphi: np.ndarray
+    dr: np.ndarray
+    m3l: np.ndarray
+    pt3l: np.ndarray
+    min_muon_pt: np.ndarray
+    min_electron_pt: np.ndarray
+
+
+def event_variables(t: ThreeLeptons) -> EventVariables:
+    """Z_D candidate = l2 + l3 (the two lowest-pT leptons); l1 the leading one."""
+    f = t.fields
+    p = [
+        P4.from_ptetaphim(f["pt"][:, i], f["eta"][:, i], f["phi"][:, i], f["mass"][:, i])
+        for i in range(3)
+    ]
+    zd = p[1] + p[2]
+    three = zd + p[0]
+    is_mu = f["abs_pdgid"] == MUON_PDGID
+    is_e = f["abs_pdgid"] == ELECTRON_PDGID
+    return EventVariables(
+        pt1=f["pt"][:, 0],
+        mll=zd.mass,
+        dphi=delta_phi(f["phi"][:, 0], zd.phi),
+        dr=delta_r(f["eta"][:, 0], f["phi"][:, 0], zd.eta, zd.phi),
+        m3l=three.mass,
+        pt3l=three.pt,
+        min_muon_pt=np.min(np.where(is_mu, f["pt"], np.inf), axis=1),
+        min_electron_pt=np.min(np.where(is_e, f["pt"], np.inf), axis=1),
+    )
+
+
+def build_selection(
+    t: ThreeLeptons,
+    v: EventVariables,
+    ht: np.ndarray,
+    displacement_mm: np.ndarray,
+    *,
+    cuts: Table2Cuts,
+) -> PackedSelection:
+    """Pack every Table II cut (names: CUTFLOW[1:] with sfos_ee/sfos_mumu, plus REGIONS)."""
+    sel = PackedSelection(dtype="uint32")
+    f = t.fields
+    sel.add("three_leptons", t.has_three)
+    sel.add("lead_pt", lead_pt_cut(v.pt1, cuts=cuts))
+    for ch, pdg in CHANNELS.items():
+        sel.add(
+            f"sfos_{ch}",
+            zd_sfos(
+                f["abs_pdgid"][:, 1],
+                f["abs_pdgid"][:, 2],
+                f["charge"][:, 1],
+                f["charge"][:, 2],
+                flavour=pdg,
+            ),
+        )
+    sel.add("mll", mll_cut(v.mll, cuts=cuts))
+    sel.add("ht", ht_cut(ht, cuts=cuts))
+    sel.add("dphi", dphi_cut(v.dphi, cuts=cuts))
+    sel.add("dr", dr_cut(v.dr, cuts=cuts))
+    sel.add("m3l", m3l_cut(v.m3l, cuts=cuts))
+    sel.add("pt3l", pt3l_cut(v.pt3l, cuts=cuts))
+    sel.add("prompt", prompt_region(displacement_mm, cuts=cuts))
+    sel.add(
+        "displaced", displaced_region(displacement_mm, v.min_muon_pt, v.min_electron_pt, cuts=cuts)
+    )
+    return sel
+
+
+def cut_names(channel: str, upto: str) -> list[str]:
+    """PackedSelection names of the cumulative cuts up to and including ``upto``."""
+    names = []
+    for c in CUTFLOW[1:] + REGIONS:
+        if c in REGIONS and c != upto:
+            continue
+        names.append(f"sfos_{channel}" if c == "sfos" else c)
+        if c == upto:
+            break
+    return names
+
+
+def cutflow(
+    sel: PackedSelection,
+    *,
+    channel: str,
+    weight_all: np.ndarray,
+    weight: np.ndarray,
+    valid: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Cumulative ``[sum of weights, raw count]`` after each cut (and each region).
+
+    ``weight_all`` is the normalisation weight alone (for ``all``); ``weight`` includes
+    lepton efficiencies, the veto inefficiency and the H_T-veto factor (for the rest).
+    ``valid`` marks the events that count at all (the processor drops events with
+    non-finite inputs and reports them separately).
+    """
+    ok = np.ones(len(weight_all), bool) if valid is None else np.asarray(valid, bool)
+    out = {"all": np.array([float(np.sum(weight_all[ok])), float(np.count_nonzero(ok))])}
+    for c in CUTFLOW[1:] + REGIONS:
+        m = sel.all(*cut_names(channel, c)) & ok
+        out[c] = np.array([float(np.sum(weight[m])), float(np.count_nonzero(m))])
+    return out

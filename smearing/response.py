@@ -1,0 +1,251 @@
+"""Detector model of one scenario (read from correctionlib JSON) and the smearing functions.
+
+The parametrisation is data (``smearing/data/<scenario>.json``, generated from
+``scenarios.toml``); this module only evaluates it. Smearing functions are pure: they take
+the truth quantities and pre-drawn standard-normal numbers, so the same draws can serve
+every systematic variation (correlated variations, smaller statistical noise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from darknu.errors import ConfigError, check_choice
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).parent / "data"
+ELECTRON_SETS = ("optimistic", "pessimistic")
+VARIATIONS = ("nominal", "up", "down")
+
+
+def scenarios() -> tuple[str, ...]:
+    """Names of the detector scenarios shipped in ``smearing/data``.
+
+    >>> scenarios()
+    ('hllhc', 'run2')
+    """
+    return tuple(sorted(p.stem for p in DATA_DIR.glob("*.json")))
+
+
+@dataclass(frozen=True)
+class DetectorModel:
+    """The response of one detector scenario, evaluated from its correctionlib file.
+
+    Numbers (seed 003 §IV, see ``data/scenarios.toml``): ``eta_max`` acceptance,
+    ``muon_pt_min``/``electron_pt_min`` thresholds [GeV], ``veto_inefficiency``,
+    ``vertex_sigma_xy_mm``/``vertex_sigma_z_mm`` vertex resolution [mm].
+    """
+
+    name: str
+    path: str
+    eta_max: float
+    muon_pt_min: float
+    electron_pt_min: float
+    veto_inefficiency: float
+    vertex_sigma_xy_mm: float
+    vertex_sigma_z_mm: float
+
+    def electron_sigma(self, electron_set: str, variable: str, pt: np.ndarray) -> np.ndarray:
+        """Gaussian sigma of ``variable`` (phi [rad] | cottheta | ptrel) at electron pT [GeV]."""
+        check_choice("electron set", electron_set, ELECTRON_SETS)
+        check_choice("electron resolution variable", variable, ("phi", "cottheta", "ptrel"))
+        corr = _correction_set(self.path)["electron_resolution"]
+        pt = np.asarray(pt, dtype=np.float64)
+        return np.asarray(corr.evaluate(electron_set, variable, pt), dtype=np.float64)
+
+    def muon_sigma_ptrel(self, variation: str = "nominal") -> float:
+        """Per-muon sigma(pT)/pT (= di-muon mass resolution x sqrt 2)."""
+        check_choice("muon resolution variation", variation, VARIATIONS)
+        return float(_correction_set(self.path)["muon_resolution"].evaluate(variation))
+
+    def lepton_efficiency(self, variation: str = "nominal") -> float:
+        """Per-lepton efficiency (85 +- 5 %, seed 003)."""
+        check_choice("lepton efficiency variation", variation, VARIATIONS)
+        return float(_correction_set(self.path)["lepton_efficiency"].evaluate(variation))
+
+
+@lru_cache(maxsize=8)
+def _correction_set(path: str):  # type: ignore[no-untyped-def]
+    import correctionlib
+
+    try:
+        return correctionlib.CorrectionSet.from_file(path)
+    except Exception as exc:  # correctionlib raises RuntimeError/ValueError on bad files
+        raise ConfigError(
+            f"detector parametrisation {path} is not a valid correctionlib file: {exc}"
+        ) from None
+
+
+def load_detector(name: str = "run2", *, path: str | Path | None = None) -> DetectorModel:
+    """Load the detector scenario ``name`` (``run2``, ``hllhc``), or a JSON file given as
+    ``path`` or as a ``name`` ending in ``.json`` (a user-edited scenario).
+
+    >>> load_detector("run2").eta_max
+    2.5
+    >>> load_detector("lep")
+    Traceback (most recent call last):
+    ...
+    darknu.errors.ParameterError: unknown detector scenario 'lep'; valid: hllhc, run2
+    """
+    if path is None and str(name).endswith(".json"):
+        path = name
+        if not Path(path).is_file():
+            raise ConfigError(f"detector parametrisation file {path} does not exist")
+    if path is None:
+        check_choice("detector scenario", name, scenarios())
+        path = DATA_DIR / f"{name}.json"
+    p = str(Path(path).resolve())
+    cs = _correction_set(p)
+    try:
+        acc = cs["acceptance"]
+        vtx = cs["vertex_resolution"]
+        return DetectorModel(
+            name=name,
+            path=p,
+            eta_max=float(acc.evaluate("eta_max")),
+            muon_pt_min=float(acc.evaluate("muon_pt_min")),
+            electron_pt_min=float(acc.evaluate("electron_pt_min")),
+            veto_inefficiency=float(cs["veto_inefficiency"].evaluate()),
+            vertex_sigma_xy_mm=float(vtx.evaluate("xy")),
+            vertex_sigma_z_mm=float(vtx.evaluate("z")),
+        )
+    except (KeyError, IndexError, RuntimeError) as exc:
+        raise ConfigError(f"detector parametrisation {p} lacks an entry: {exc}") from None
+
+
+def chunk_rng(dataset: str, file_id: str, entry_start: int, entry_stop: int) -> np.random.Generator:
+    """One generator per chunk, seeded from (dataset, file, entry range).
+
+    ``file_id`` should not depend on where the file lives (the processor passes the
+    file's ROOT UUID, or its base name). Same inputs and chunking give identical draws on
+    every executor; a different chunk size gives different (equally valid) draws.
+
+    >>> a = chunk_rng("s", "f", 0, 10).standard_normal(3)
+    >>> b = chunk_rng("s", "f", 0, 10).standard_normal(3)
+    >>> bool((a == b).all()), bool((a != chunk_rng("s", "f", 10, 20).standard_normal(3)).all())
+    (True, True)
+    """
+    key = f"{dataset}\x00{file_id}\x00{int(entry_start)}\x00{int(entry_stop)}".encode()
+    digest = hashlib.sha256(key).digest()
+    words = [int.from_bytes(digest[i : i + 4], "little") for i in range(0, 32, 4)]
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(words)))
+
+
+def wrap_phi(phi: np.ndarray) -> np.ndarray:
+    """Map angles to [-pi, pi).
+
+    >>> float(wrap_phi(np.array([3 * np.pi / 2]))[0]) == -np.pi / 2
+    True
+    """
+    return (np.asarray(phi) + np.pi) % (2 * np.pi) - np.pi
+
+
+#: Smallest smeared pT kept [GeV], so a (>10 sigma) negative fluctuation cannot give pT <= 0.
+PT_FLOOR_GEV = 1e-6
+
+
+def smear_pt(pt: np.ndarray, sigma_rel: np.ndarray | float, z: np.ndarray) -> np.ndarray:
+    """pT' = pT (1 + sigma_rel z), floored at ``PT_FLOOR_GEV``.
+
+    >>> smear_pt(np.array([10.0]), 0.1, np.array([1.0]))
+    array([11.])
+    """
+    return np.maximum(np.asarray(pt) * (1.0 + sigma_rel * np.asarray(z)), PT_FLOOR_GEV)
+
+
+def smear_eta_via_cottheta(
+    eta: np.ndarray, sigma_cot: np.ndarray | float, z: np.ndarray
+) -> np.ndarray:
+    """Smear cot(theta) = sinh(eta) by a Gaussian and return the new eta.
+
+    >>> x = smear_eta_via_cottheta(np.array([0.0]), 0.01, np.array([1.0]))
+    >>> float(x[0]) == float(np.arcsinh(0.01))
+    True
+    """
+    eta = np.asarray(eta)
+    return np.where(
+        np.asarray(sigma_cot) == 0, eta, np.arcsinh(np.sinh(eta) + sigma_cot * np.asarray(z))
+    )
+
+
+def smear_phi(phi: np.ndarray, sigma_phi: np.ndarray | float, z: np.ndarray) -> np.ndarray:
+    """phi' = phi + sigma z, wrapped to [-pi, pi)."""
+    return wrap_phi(np.asarray(phi) + np.asarray(sigma_phi) * np.asarray(z))
+
+
+@dataclass(frozen=True)
+class SmearedLeptons:
+    """Flat arrays of smeared lepton kinematics (one entry per lepton)."""
+
+    pt: np.ndarray
+    eta: np.ndarray
+    phi: np.ndarray
+
+
+def smear_leptons(
+    model: DetectorModel,
+    *,
+    pt: np.ndarray,
+    eta: np.ndarray,
+    phi: np.ndarray,
+    is_electron: np.ndarray,
+    z: np.ndarray,
+    electron_set: str,
+    muon_variation: str = "nominal",
+    electron_sigmas: dict[str, np.ndarray] | None = None,
+) -> SmearedLeptons:
+    """Apply the scenario's response to flat lepton arrays.
+
+    ``z`` holds three standard-normal numbers per lepton (shape ``(n, 3)``: pT, cot theta,
+    phi). Electrons get pT-dependent pT, cot theta and phi smearing from ``electron_set``;
+    muons get only pT smearing with sigma = mass resolution x sqrt 2 (see scenarios.toml),
+    so their di-muon mass resolution is the seed's 2 % whatever the mass.
+    ``electron_sigmas`` (from :func:`electron_resolutions` on the electrons' true pT) may
+    be passed to avoid re-evaluating the parametrisation for every variation.
+    """
+    pt = np.asarray(pt, dtype=np.float64)
+    eta = np.asarray(eta, dtype=np.float64)
+    phi = np.asarray(phi, dtype=np.float64)
+    is_e = np.asarray(is_electron, dtype=bool)
+    z = np.asarray(z, dtype=np.float64).reshape(len(pt), 3)
+    if electron_sigmas is None:
+        electron_sigmas = electron_resolutions(model, electron_set, pt[is_e])
+    s_pt = np.full(len(pt), model.muon_sigma_ptrel(muon_variation))
+    s_cot = np.zeros(len(pt))
+    s_phi = np.zeros(len(pt))
+    s_pt[is_e] = electron_sigmas["ptrel"]
+    s_cot[is_e] = electron_sigmas["cottheta"]
+    s_phi[is_e] = electron_sigmas["phi"]
+    return SmearedLeptons(
+        pt=smear_pt(pt, s_pt, z[:, 0]),
+        eta=smear_eta_via_cottheta(eta, s_cot, z[:, 1]),
+        phi=smear_phi(phi, s_phi, z[:, 2]),
+    )
+
+
+def electron_resolutions(
+    model: DetectorModel, electron_set: str, pt: np.ndarray
+) -> dict[str, np.ndarray]:
+    """sigma of phi, cottheta and ptrel at the electrons' true ``pt`` (non-finite pT -> 1 GeV)."""
+    pt = np.asarray(pt, dtype=np.float64)
+    pt_safe = np.where(np.isfinite(pt), pt, 1.0)
+    return {v: model.electron_sigma(electron_set, v, pt_safe) for v in ("phi", "cottheta", "ptrel")}
+
+
+def smear_vertex(
+    model: DetectorModel, dx_mm: np.ndarray, dy_mm: np.ndarray, dz_mm: np.ndarray, z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Add the vertex resolution (per coordinate, mm) using standard normals ``z`` (n, 3)."""
+    z = np.asarray(z, dtype=np.float64).reshape(len(dx_mm), 3)
+    return (
+        np.asarray(dx_mm) + model.vertex_sigma_xy_mm * z[:, 0],
+        np.asarray(dy_mm) + model.vertex_sigma_xy_mm * z[:, 1],
+        np.asarray(dz_mm) + model.vertex_sigma_z_mm * z[:, 2],
+    )
