@@ -1,0 +1,85 @@
+"""Background generation benchmark: events/s and effective luminosity per CPU-hour.
+
+Effective luminosity in the three-lepton preselection (``docs/background.md`` §4):
+
+    L_eff = (N_gen / σ_incl) · Σ_i W_i / Σ_i W_i²,
+
+with N_gen the generated Pythia events, σ_incl the inclusive cross section of the process,
+and W_i the summed weight (per generated event, Pythia weight × splitting weight) of the
+preselected copies made from Pythia event i. It is the luminosity of an unweighted sample
+with the same statistical error on the preselected yield, N_eff / σ_presel with
+N_eff = (ΣW)²/ΣW². For an unweighted sample it is N_gen/σ_incl whatever the selection.
+Rates are CPU time of this process (``time.process_time``), single core; the machine is
+shared, so absolute numbers are under contention, ratios are measured in one process.
+
+Run: ``python benchmarks/bench_background.py [--events N] [--process P]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+
+import numpy as np
+
+os.environ.setdefault("DARKNU_NO_PROGRESS", "1")
+
+
+def effective_lumi(res, xsec_pb: float) -> tuple[float, float, int]:
+    """(L_eff [fb^-1], N_eff, N_sel raw) of one :class:`samples.background.JobResult`."""
+    l_gen_fb = res.sumw_generated / xsec_pb / 1000.0
+    p = res.presel
+    if len(p) == 0:
+        return float("nan"), 0.0, 0
+    _, inv = np.unique(p[:, 3], return_inverse=True)
+    w = np.bincount(inv, weights=p[:, 2])
+    n_eff = w.sum() ** 2 / (w**2).sum()
+    # Per generated event normalisation: Σw/N_gen is the selected fraction.
+    return l_gen_fb * w.sum() / (w**2).sum(), n_eff, len(p)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from samples.background import JobTask, run_job
+    from samples.model import cross_section_pb
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--process", default="W_munu_gstar")
+    ap.add_argument("--events", type=int, default=30000, help="Pythia events per method")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--oversample", type=int, default=8)
+    args = ap.parse_args(argv)
+    keys = {"W_munu_gstar": ("W_munu", 1.0), "W_enu_gstar": ("W_enu", 1.0)}
+    if args.process not in keys:
+        print(f"only {', '.join(keys)} are benchmarked", file=sys.stderr)
+        return 2
+    key, mult = keys[args.process]
+    xs = cross_section_pb(key, 13.0) * mult
+    rows = []
+    runs = (("plain", 1, 1), ("enhanced", 1, 1), ("forced", 1, 1), ("forced", args.oversample, 1),
+            ("reshower", 1, 5), ("reshower", 1, 20))
+    for method, over, resh in runs:
+        r = run_job(JobTask(args.process, method, 13.0, args.events, args.seed, 0, False, None,
+                            over, False, resh))
+        l_eff, n_eff, n_sel = effective_lumi(r, xs)
+        if method == "plain" and n_sel == 0:
+            l_eff = r.sumw_generated / xs / 1000.0  # unweighted: L_eff = L_gen exactly
+        per_h = l_eff / r.cpu_seconds * 3600.0 / 1000.0  # ab^-1 per CPU-hour
+        sig = r.presel[:, 2].sum() / r.sumw_generated * xs if n_sel else 0.0
+        name = f"{method}(R={resh})" if method == "reshower" else f"{method}(x{over})"
+        rows.append((name, r.n_generated / r.cpu_seconds, n_sel, n_eff, sig, per_h))
+    print(f"process {args.process}, {args.events} Pythia events per method, CPU time of one "
+          f"process (shared machine: absolute rates under contention)")
+    print(f"{'method':14s} {'ev/s':>8s} {'N_sel':>6s} {'N_eff':>7s} {'sigma_presel[pb]':>17s} "
+          f"{'L_eff/CPU-h[ab^-1]':>19s} {'ratio':>8s}")
+    base = rows[0][5]
+    for name, rate, n_sel, n_eff, sig, per_h in rows:
+        ratio = per_h / base if base > 0 and not math.isnan(per_h) else float("nan")
+        print(f"{name:14s} {rate:8.0f} {n_sel:6d} {n_eff:7.1f} {sig:17.4f} {per_h:19.4g} {ratio:8.1f}")
+    print("target: >= 4 ab^-1 per CPU-hour")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
