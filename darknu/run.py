@@ -205,14 +205,18 @@ def _sample_stages(
 
 
 def _merge_filesets(parts: Iterable[Path], dest: Path) -> Path:
+    """Merge per-sample filesets into ``dest`` (paths stored relative to ``dest``)."""
+    from samples.fileset import load_fileset, update_fileset
+
     merged: dict[str, Any] = {}
     for p in parts:
-        entries = json.loads(Path(p).read_text())
-        for name, entry in entries.items():
+        for name, entry in load_fileset(p).items():  # absolute paths, validated
             if name in merged:
                 raise DarknuError(f"dataset {name!r} appears in two filesets (second: {p})")
             merged[name] = entry
-    atomic_write_json(dest, merged)
+    if dest.exists():
+        dest.unlink()  # rebuilt from its parts; the parts are the record
+    update_fileset(dest, merged)
     return dest
 
 
@@ -226,7 +230,9 @@ def _process_stages(
     hist_files: dict[str, Path] = {}
 
     def root_files() -> list[Path]:
-        fs = json.loads(fileset_path.read_text())
+        from samples.fileset import load_fileset
+
+        fs = load_fileset(fileset_path)
         return sorted(Path(f) for entry in fs.values() for f in entry["files"])
 
     for thr in p["electron_pt_min"]:

@@ -1,0 +1,98 @@
+"""Each channel: §3 conventions, background-only goodness of fit to its own data, limits."""
+
+import numpy as np
+import pyhf
+import pytest
+
+from fits.recast import charm2, microboone, minerva, miniboone
+from fits.recast.common import MEASUREMENT_CONFIG
+from fits.recast.stats import goodness_of_fit, upper_limit
+
+
+def _check_conventions(ws: pyhf.Workspace, channel: str) -> None:
+    assert ws.channels == [channel]
+    assert ws.get_measurement(measurement_name="darknu")["config"] == MEASUREMENT_CONFIG
+    assert all(name == "mu" or name.startswith(channel.split("_")[0]) for name, _ in ws.modifiers)
+
+
+@pytest.mark.parametrize("channel", ["minerva_le", "minerva_me"])
+def test_minerva_gof_and_limit(events, channel):
+    ev = events(channel)
+    shape = minerva.build_workspace(channel, ev, binning="shape")
+    rate = minerva.build_workspace(channel, ev)
+    _check_conventions(shape, channel)
+    gof = goodness_of_fit(shape)
+    print(f"{channel} (16 dE/dx bins) background-only: {gof}")
+    assert gof.ndof == 16 and 0.01 < gof.pvalue  # digitised MC describes its own figure
+    # rate-only channel (seed 000, dE/dx >= 4.5): 1 bin; the background nuisance absorbs the
+    # difference at the price of its constraint term
+    gof_rate = goodness_of_fit(rate)
+    print(f"{channel} (rate, dE/dx >= 4.5) background-only: {gof_rate}")
+    assert gof_rate.ndof == 1 and gof_rate.chi2 < 1.0
+    nominal = upper_limit(rate, cl=0.90)
+    conservative = upper_limit(minerva.build_workspace(channel, ev, bkg_uncertainty=1.0), cl=0.90)
+    assert 1e-10 < nominal.U2 < 1e-6
+    assert nominal.U2 < conservative.U2 < 3 * nominal.U2  # seed 000: "less than a factor of two"
+
+
+def test_pair_dedx_efficiency_matches_seed():
+    _, eff = minerva.pair_dedx_pdf()
+    assert eff == pytest.approx(0.90, abs=0.05)  # seed 000: 90% for overlapping pairs
+
+
+@pytest.mark.parametrize("channel", ["charm2_nu", "charm2_nubar"])
+def test_charm2_gof_and_limit(events, channel):
+    ws = charm2.build_workspace(channel, events(channel))
+    _check_conventions(ws, channel)
+    gof = goodness_of_fit(ws)
+    print(f"{channel} (16 E theta^2 bins) background-only: {gof}")
+    assert gof.ndof == 16 and gof.pvalue > 0.01
+    lim = upper_limit(ws, cl=0.90)
+    assert 1e-11 < lim.U2 < 1e-7
+
+
+def test_nu_e_normalisation():
+    # The SM nu-e rate computed for the DarkNews exposure is within a factor 2 of the nu-e
+    # events of each figure: the exposure factors correct only O(1) effects (efficiency,
+    # flux normalisation, mass). Measured: MINERvA LE 1.09, ME 0.83, CHARM-II 0.74 / 1.44.
+    for ch in ("charm2_nu", "charm2_nubar"):
+        assert 0.5 < charm2.exposure_factor(ch) < 2.0
+    assert minerva.exposure_factor("minerva_le") == pytest.approx(116.3 / 107.1, rel=0.02)
+    assert minerva.exposure_factor("minerva_me") == pytest.approx(995.8 / 1205.0, rel=0.02)
+
+
+@pytest.mark.parametrize("release", ["2020", "2018"])
+def test_miniboone_covariance_and_gof(events, release):
+    d = miniboone.load_data(release)
+    assert np.all(np.linalg.eigvalsh(d.covariance) > -1e-6 * np.abs(d.covariance).max())
+    ws = miniboone.build_workspace(events("miniboone_nu"), release=release)
+    _check_conventions(ws, "miniboone_nu")
+    gof = goodness_of_fit(ws)
+    print(f"miniboone_nu {release} (11 E_QE bins) background-only: {gof}")
+    # the electron-like excess: background-only is disfavoured but not absurd with the covariance
+    assert gof.ndof == 11 and 1e-5 < gof.pvalue < 0.1
+    # the eigen-decomposition reproduces the constrained covariance exactly
+    mods = [m for s in ws["channels"][0]["samples"] for m in s["modifiers"] if m["type"] == "histosys"]
+    rebuilt = sum(np.outer(np.subtract(m["data"]["hi_data"], d.background),
+                           np.subtract(m["data"]["hi_data"], d.background)) for m in mods)  # fmt: skip
+    np.testing.assert_allclose(rebuilt, d.covariance, atol=1e-6 * np.abs(d.covariance).max())
+
+
+def test_miniboone_costheta_channel(events):
+    ev = events("miniboone_nu")
+    ws = miniboone.build_workspace(ev, observable="costheta")
+    _check_conventions(ws, "miniboone_nu")
+    gof = goodness_of_fit(ws)
+    print(f"miniboone_nu 2020 cos theta (20 bins, digitised, 5% bkg norm only) background-only: {gof}")
+    # the excess is spread over all angles and no angular shape uncertainty is released:
+    # background-only is strongly disfavoured here (documented in docs/recasts.md)
+    assert gof.ndof == 20 and gof.pvalue < 1e-3
+    h = miniboone.signal_costheta_histogram(ev)
+    assert h[-1] / h.sum() > 0.9  # m_N = 0.2 GeV: forward (seed 000: 90% forward at 0.1 GeV)
+
+
+def test_microboone_projection(events):
+    ws = microboone.build_workspace(events("microboone"))
+    _check_conventions(ws, "microboone")
+    assert ws.data(ws.model())[0] == 100.0  # Asimov: data = assumed background
+    assert 1e-11 < upper_limit(ws, cl=0.95).U2 < 1e-6
