@@ -160,7 +160,7 @@ def _sample_stages(
     s = cfg["samples"]
     alpha_gen = min(cfg.get("model.alpha_eps2"))  # longest lifetime: bounded reweighting
     filesets: list[Path] = []
-    for i, (m_n, m_zd) in enumerate(cfg.mass_points()):
+    for m_n, m_zd in cfg.mass_points():
         name = signal_name(m_n, m_zd)
         sdir = out / "samples" / name
         params = dict(
@@ -170,7 +170,7 @@ def _sample_stages(
             g_D=float(cfg.get("model.g_D")),
             sqrt_s_TeV=float(s["sqrt_s_TeV"]),
             events=int(s["signal_events"]),
-            seed=seed * 1000 + i,
+            seed=_sample_seed(seed, name),
             jobs=int(s["signal_jobs"]),
             hadron_level=bool(s["hadron_level"]),
         )
@@ -185,12 +185,12 @@ def _sample_stages(
     procs = list(s["background"]["processes"])
     if procs == ["all"]:
         procs = list(bkg.PROCESSES)
-    for j, proc in enumerate(procs):
+    for proc in procs:
         bdir = out / "samples" / proc
         params = dict(
             sqrt_s_TeV=float(s["sqrt_s_TeV"]),
             events=int(s["background"]["events"]),
-            seed=seed * 1000 + 500 + j,
+            seed=_sample_seed(seed, proc),
             jobs=int(s["background"]["jobs"]),
             hadron_level=bool(s["hadron_level"]),
         )
@@ -202,6 +202,17 @@ def _sample_stages(
         runner.run(Stage(f"background:{proc}", baction, inputs={"process": proc, **params}))
         filesets.append(bdir / "fileset.json")
     return filesets
+
+
+def _sample_seed(run_seed: int, sample: str) -> int:
+    """Generation seed of one sample: a hash of (run seed, sample name).
+
+    Adding or removing a mass point leaves every other sample's seed (and files) as is,
+    and samples of one run have unrelated random streams.
+    """
+    from samples.jobs import SEED_MAX, derive_seed
+
+    return derive_seed(run_seed, 0, stream=f"run-sample:{sample}") % SEED_MAX
 
 
 def _merge_filesets(parts: Iterable[Path], dest: Path) -> Path:
@@ -265,6 +276,11 @@ def _process_stages(
     return hist_files
 
 
+def _hist_label(label: str, first: bool) -> str:
+    """Label of a processing pass in the limits: the first threshold is the nominal one."""
+    return "nominal" if first else "ele" + label.removeprefix("ept") + "GeV"
+
+
 def _limit_stages(
     cfg: RunConfig,
     out: Path,
@@ -272,23 +288,37 @@ def _limit_stages(
     runner: StageRunner,
     hist_files: dict[str, Path],
 ) -> dict[str, Path]:
-    from fits import pipeline as fits_pipeline
+    from fits.cli import run as limits_command
 
     dirs: dict[str, Path] = {}
     methods = list(cfg.get("limits.methods"))
+    labelled = [
+        f"{_hist_label(label, i == 0)}={path}" for i, (label, path) in enumerate(hist_files.items())
+    ]
     for scenario in cfg.get("limits.scenarios"):
         ldir = out / "limits" / scenario
 
         def action(scenario: str = scenario, ldir: Path = ldir) -> list[Path]:
-            return fits_pipeline.limits_for_run(
-                hist_files, scenario=scenario, methods=methods, out_dir=ldir, executor=executor
+            args = argparse.Namespace(
+                hists=labelled,
+                scenario=scenario,
+                out=ldir,
+                executor=executor.kind,
+                workers=executor.workers,
+                scheduler=executor.scheduler,
+                projections=None,
+                methods=",".join(methods),
+                no_figures=False,
+                force=True,  # the stage runner owns this directory
             )
+            limits_command(args)
+            return sorted(p for p in ldir.rglob("*") if p.is_file())
 
         runner.run(
             Stage(
                 f"limits:{scenario}",
                 action,
-                inputs={"scenario": scenario, "methods": methods, "hists": sorted(hist_files)},
+                inputs={"scenario": scenario, "methods": methods, "hists": labelled},
                 input_files=lambda: list(hist_files.values()),
             )
         )
@@ -316,17 +346,32 @@ def _recast_stages(
         seed=int(cfg.get("run.seed")),
     )
 
-    def action() -> list[Path]:
-        return recast_pipeline.recast_for_run(out_dir=rdir, executor=executor, **settings)
+    lhc_limits = next((d / "limits.json" for d in limit_dirs.values()), None)
 
-    runner.run(Stage("recast", action, inputs=settings))
+    def action() -> list[Path]:
+        return recast_pipeline.recast_for_run(
+            out_dir=rdir, executor=executor, lhc_limits=lhc_limits, **settings
+        )
+
+    runner.run(
+        Stage(
+            "recast",
+            action,
+            inputs=settings,
+            input_files=lambda: [lhc_limits] if lhc_limits is not None else [],
+        )
+    )
     written.append(rdir / "recast.json")
     if r["combine"] and limit_dirs:
         cdir = out / "combined"
 
         def caction() -> list[Path]:
             return recast_pipeline.combine_for_run(
-                recast_dir=rdir, limit_dirs=limit_dirs, out_dir=cdir, executor=executor
+                recast_dir=rdir,
+                limit_dirs=limit_dirs,
+                out_dir=cdir,
+                m_ZD=settings["m_ZD"],
+                executor=executor,
             )
 
         runner.run(
@@ -345,7 +390,10 @@ def _recast_stages(
 
 
 def _best_limits(limit_dirs: Iterable[Path]) -> list[tuple[str, str, str, float, str]]:
-    """(scenario, scan, analysis, best expected |U|^2, at which masses) from limits.json files."""
+    """(scenario, scan, analysis, best expected |U|^2, where) from limits.json files.
+
+    Uses the pyhf limits of the nominal processing pass, ee and mumu combined.
+    """
     rows = []
     for ldir in limit_dirs:
         path = ldir / "limits.json"
@@ -353,15 +401,21 @@ def _best_limits(limit_dirs: Iterable[Path]) -> list[tuple[str, str, str, float,
             continue
         doc = json.loads(path.read_text())
         best: dict[tuple[str, str, str], tuple[float, str]] = {}
-        for pt in doc.get("points", []):
-            if pt.get("method") != "pyhf" or pt.get("channel") != "combined":
+        for r in doc.get("results", []):
+            if (r.get("method"), r.get("channel"), r.get("label")) != ("pyhf", "combined", "nominal"):
                 continue
-            lim = pt.get("expected", {}).get("median") if isinstance(pt.get("expected"), dict) else pt.get("expected")
+            lim = r.get("limit_U2")
             if lim is None or not math.isfinite(lim):
                 continue
-            scan = "m_ZD=30MeV" if abs(pt["m_ZD"] - 0.03) < 1e-9 else ("m_N=3m_ZD" if abs(pt["m_N"] - 3 * pt["m_ZD"]) < 1e-9 else "other")
-            key = (doc.get("scenario", ldir.name), scan, pt.get("analysis", "?"))
-            where = f"m_N={pt['m_N']:g}, m_ZD={pt['m_ZD']:g} GeV, aeps2={pt.get('alpha_eps2', float('nan')):g}"
+            m_n, m_zd = r["m_N_GeV"], r["m_ZD_GeV"]
+            if abs(m_zd - 0.03) < 1e-9:
+                scan = "m_ZD=30MeV"
+            elif abs(m_n - 3 * m_zd) < 1e-9 * m_n:
+                scan = "m_N=3m_ZD"
+            else:
+                scan = "other"
+            key = (r["scenario"], scan, r["analysis"])
+            where = f"m_N={m_n:g}, m_ZD={m_zd:g} GeV, aeps2={r['alpha_eps2']:g}"
             if key not in best or lim < best[key][0]:
                 best[key] = (lim, where)
         rows += [(*k, v[0], v[1]) for k, v in sorted(best.items())]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyhf
 
-from darknu.errors import ConfigError, InputFileError, ParameterError, check_range
+from darknu.errors import ConfigError, FitError, InputFileError, ParameterError, check_range
 from darknu.io import atomic_write_json, prepare_output_dir
 
 log = logging.getLogger(__name__)
@@ -153,12 +153,21 @@ def run_combine(args: argparse.Namespace) -> int:
         wss = [select_channels(w, channels) for w in wss]
         comb = combine_workspaces(wss)
         atomic_write_json(out / "workspaces" / f"combined_mN{m_N:g}.json", dict(comb))
-        row = {"m_N_GeV": m_N, "channels": comb.channels,
-               "combined": upper_limit(comb, cl=args.cl).U2}  # fmt: skip
-        for ch in comb.channels:
-            row[ch] = upper_limit(select_channels(comb, [ch]), cl=args.cl).U2
+        row: dict = {"m_N_GeV": m_N, "channels": comb.channels, "status": "ok"}
+        failures = []
+        for key, sub in [("combined", comb)] + [(ch, select_channels(comb, [ch])) for ch in comb.channels]:
+            try:
+                row[key] = upper_limit(sub, cl=args.cl).U2
+            except FitError as exc:  # reported per point, never dropped or given a number
+                row[key] = None
+                failures.append(f"{key}: {exc}")
+        if failures:
+            row["status"] = "failed"
+            row["message"] = "; ".join(failures)
+            log.warning("m_N=%g: %s", m_N, row["message"])
         rows.append(row)
-        log.info("m_N=%g: combined %.0f%% CL |U|^2 < %.3g (%s)", m_N, args.cl * 100, row["combined"], ", ".join(comb.channels))
+        if row["combined"] is not None:
+            log.info("m_N=%g: combined %.0f%% CL |U|^2 < %.3g (%s)", m_N, args.cl * 100, row["combined"], ", ".join(comb.channels))
     if not rows:
         raise ConfigError(f"no workspace with channels {channels} found in {args.recast} / {args.lhc_limits}")
     path = atomic_write_json(out / "combined_limits.json", {"cl": args.cl, "method": "cls", "points": rows})

@@ -64,21 +64,37 @@ def combine_for_run(
     recast_dir: Path,
     limit_dirs: dict[str, Path],
     out_dir: Path,
+    m_ZD: float,
+    alpha_eps2: float = 2e-10,
     channels: str = "lhc,minerva_le,minerva_me,charm2,miniboone,microboone",
     executor: ExecutorSpec | None = None,
 ) -> list[Path]:
-    """Combine the LHC workspaces of each scenario with the neutrino channels."""
+    """Combine the LHC workspaces of each scenario with the neutrino channels.
+
+    The neutrino recasts are computed at one (m_Z', alpha eps^2) (spec section 6
+    benchmark); the LHC workspaces of the nominal processing pass at the same m_ZD and
+    alpha eps^2 are the ones combined, mass point by mass point.
+    """
+    import shutil
+
     from darknu.errors import ConfigError
     from fits.recast.cli import run_combine
 
     written: list[Path] = []
     for scenario, ldir in sorted(limit_dirs.items()):
         dest = Path(out_dir) / scenario
+        chosen = Path(out_dir) / f"lhc_inputs_{scenario}"
+        if chosen.exists():
+            shutil.rmtree(chosen)
+        chosen.mkdir(parents=True)
+        suffix = f"_mZD{m_ZD:g}_aeps2_{alpha_eps2:g}.json"
+        for ws in sorted((Path(ldir) / "workspaces").glob(f"nominal__{scenario}__mN*{suffix}")):
+            shutil.copyfile(ws, chosen / ws.name)
         args = argparse.Namespace(
-            lhc_limits=Path(ldir),
+            lhc_limits=chosen,
             recast=Path(recast_dir),
             channels=channels,
-            lhc_match=f"__{scenario}__",
+            lhc_match="",
             cl=0.95,
             out=dest,
             force=True,

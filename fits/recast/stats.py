@@ -166,7 +166,12 @@ def upper_limit(
     check_choice("limit method", method, ["cls", "dchi2_1dof", "dchi2_2dof"])
     cl = check_range("cl", cl, low=0.0, high=1.0)
     model, data, scale = _scaled(ws)
-    mu_max = min(mu_max / scale, 2.0)  # in units of the scaled POI
+    # In units of the scaled POI. A background-free channel (e.g. the LHC displaced bin,
+    # data ~ 0 so the scale is "1 signal event") has its limit near 3 events, mu' ~ 3:
+    # the bracket must reach well above that.
+    # the POI bound of the scaled model (its spec keeps [0, 1000]) and of the true one
+    mu_bound = min(mu_max / scale, 1000.0)
+    mu_max = min(mu_bound, 50.0)
     mu_hat, nll_hat = _best_fit_mu(model, data, mu_max)
     if method == "cls":
 
@@ -195,9 +200,13 @@ def upper_limit(
             flo = f(lo)
             if flo > 0:
                 break
+    while flo * fhi > 0 and fhi > 0 and hi < math.log(mu_bound):  # not excluded yet: walk up
+        hi = min(hi + math.log(10.0), math.log(mu_bound))
+        fhi = f(hi)
     if flo * fhi > 0:
         raise FitError(
-            f"upper limit ({method}, {cl:.0%}) not bracketed in mu in [{math.exp(lo):.3g}, {mu_max}]: "
+            f"upper limit ({method}, {cl:.0%}) not bracketed in mu' in [{math.exp(lo):.3g}, {math.exp(hi):.3g}] "
+            f"(scaled POI, mu = mu' x {scale:.3g}): "
             f"f = {flo:.3g}, {fhi:.3g}"
         )
     root = optimize.brentq(f, lo, hi, xtol=1e-4)
