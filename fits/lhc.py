@@ -18,8 +18,13 @@ For a mass point (m_N, m_ZD, αε²) and each channel ``lhc_{ee,mumu}_{prompt,di
   (histosys from the ``eff_up/eff_down`` templates: 85 ± 5% per lepton, three leptons;
   correlated over channels), ``lhc_mass_res_<flavour>`` (histosys from ``res_up/res_down``:
   μ 2 ± 1%, e optimistic vs pessimistic smearing; correlated prompt/displaced),
-  and the channel's MC-statistics ``staterror`` (as in ROOT HistFactory, only bins whose
-  relative MC-stat uncertainty exceeds ``mcstat_threshold`` = 5% get a parameter).
+  and the signal's MC statistics as a channel normalisation uncertainty
+  ``lhc_<channel>_signal_mcstat`` (normsys ×(1 ± δ), δ = √Σw²/Σw of the channel, when
+  δ > 5%). The signal is deliberately *not* in the per-bin ``staterror``: in a
+  background-free bin a shared gamma lets the fit switch a poorly simulated signal off
+  (δ ≳ 60% costs less than the 95% CL threshold), so nothing would ever be excluded.
+  The background carries the channel's ``staterror`` (as in ROOT HistFactory, only bins
+  whose relative MC-stat uncertainty exceeds ``mcstat_threshold`` = 5% get a parameter).
 * **Background** ``background``: sum of the background samples, scaled by ×1.5 for
   non-prompt / mis-identified leptons (seed 003 §V B) with the full size of that
   correction as uncertainty: normsys ``lhc_bkg_nonprompt`` between ×1 and ×2 of the bare
@@ -332,11 +337,17 @@ def channel_spec(
 
     # HistFactory's StatErrorConfig RelErrorThreshold (ROOT default 0.05): bins whose total
     # relative MC-stat uncertainty is below the threshold get none (pyhf fixes those gammas).
-    tot = s["nominal"][0] + bnom
-    rel = np.sqrt(s["nominal"][1] + bvar) / np.where(tot > 0, tot, 1.0)
+    # Only the background enters the per-bin staterror. A signal sharing the bin's gamma
+    # could be switched off by it in a background-free bin (displaced channels): with a
+    # signal MC-stat error above ~60% the fit sets gamma -> 0 at a cost below the 95% CL
+    # threshold and nothing is ever excluded. The signal's MC statistics enter instead as
+    # a normalisation uncertainty of the channel (normsys, exponential interpolation:
+    # it cannot take the signal to zero at finite cost).
+    rel = np.sqrt(bvar) / bnom
     keep = rel >= mcstat_threshold
-    sig_sigma = np.where(keep, np.sqrt(s["nominal"][1]), 0.0)
     bkg_sigma = np.where(keep, np.sqrt(bvar), 0.0)
+    sig_tot = float(s["nominal"][0].sum())
+    sig_rel = float(np.sqrt(s["nominal"][1].sum())) / sig_tot
     name = t.name
     flav = t.flavour
     sig_mods: list[dict[str, Any]] = [{"name": POI, "type": "normfactor", "data": None}]
@@ -351,9 +362,14 @@ def channel_spec(
         sig_mods.append(
             {"name": f"lhc_mass_res_{flav}", "type": "histosys", "data": _hs(s["res_up"][0], s["res_down"][0])}
         )
-    sig_mods.append(
-        {"name": f"{name}_mcstat", "type": "staterror", "data": [float(x) for x in sig_sigma]}
-    )
+    if sig_rel >= mcstat_threshold:
+        sig_mods.append(
+            {
+                "name": f"{name}_signal_mcstat",
+                "type": "normsys",
+                "data": {"hi": 1.0 + sig_rel, "lo": 1.0 / (1.0 + sig_rel)},
+            }
+        )
     # x1.5 nominal; full size of the correction (0.5 of the bare prediction) as uncertainty
     half = 0.5 / background_scale if background_scale > 0 else 0.0
     bkg_mods: list[dict[str, Any]] = [
