@@ -56,8 +56,12 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else (logging.INFO if verbose < 2 else logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     # Third-party libraries stay at WARNING unless -vv.
-    for noisy in ("distributed", "asyncio", "numba", "matplotlib", "DarkNews", "pyhf", "fsspec"):
+    for noisy in ("distributed", "asyncio", "numba", "matplotlib", "DarkNews", "fsspec"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 3 else logging.WARNING)
+    # pyhf logs every failed minimisation with a traceback; darknu catches, retries and
+    # reports each one per point (status and message in limits.json), so its own log
+    # lines are noise unless asked for with -vvv.
+    logging.getLogger("pyhf").setLevel(logging.DEBUG if verbose >= 3 else logging.CRITICAL)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

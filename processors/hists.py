@@ -55,3 +55,43 @@ def new_control_hist(name: str) -> hist.Hist:
         hist.axis.Variable(edges, name=name, label=label),
         storage=hist.storage.Weight(),
     )
+
+
+def flow_index(edges: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Index of ``x`` in a flow view of a Variable axis with ``edges`` (boost-histogram's rule).
+
+    0 is the underflow, ``len(edges)`` the overflow (also for NaN and the last edge itself):
+
+    >>> flow_index(np.array([0.0, 1.0, 2.0]), np.array([-1.0, 0.0, 1.5, 2.0, np.nan])).tolist()
+    [0, 1, 2, 3, 3]
+    """
+    return np.searchsorted(edges, x, side="right")
+
+
+def fill_at(
+    h: hist.Hist,
+    categories: dict[str, str],
+    x: np.ndarray,
+    weight: np.ndarray,
+    *,
+    index: np.ndarray | None = None,
+) -> None:
+    """``h.fill(**categories, <last axis>=x, weight=weight)`` for a Weight-storage hist
+    whose last axis is Variable, from a precomputed ``index = flow_index(edges, x)``.
+
+    Bit-identical to ``h.fill``: boost-histogram adds the weights (and their squares) one
+    by one in input order, as ``np.bincount`` does, and an empty slice starts from 0. A
+    slice that already holds entries is filled with ``h.fill`` itself (same order of sums).
+    Reusing one ``index`` for several weights or a subset of entries saves the bin search.
+    """
+    if len(x) == 0:
+        return
+    loc = tuple(h.axes[name].index(value) for name, value in categories.items())
+    view = h.view(flow=True)[loc]
+    if index is None or np.any(view["value"]) or np.any(view["variance"]):
+        h.fill(**categories, **{h.axes[-1].name: x}, weight=weight)
+        return
+    n = view.shape[-1]
+    weight = np.asarray(weight, dtype=np.float64)
+    view["value"] = np.bincount(index, weights=weight, minlength=n)
+    view["variance"] = np.bincount(index, weights=weight * weight, minlength=n)

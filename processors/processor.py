@@ -13,6 +13,12 @@ Per event (weights: spec §2, interfaces §2):
 Random numbers: one generator per chunk (smearing.chunk_rng), drawn in a fixed order
 (3 normals per lepton in file order, then 3 per event for the vertex), shared by every
 systematic variation.
+
+Speed (benchmarks/bench_processor.py): the branches are read in one batched request
+(``processors.run.preload_branches``); events that cannot have three good leptons in any
+variation are dropped exactly before the per-lepton work (multiplicity first, then the
+drawn smearing); histograms are filled from one bin search per variable shared by the
+systematics and stages (``processors.hists.fill_at``, bit-identical to ``Hist.fill``).
 """
 
 from __future__ import annotations
@@ -28,7 +34,16 @@ from coffea import processor
 from coffea.nanoevents import NanoAODSchema
 
 from darknu.errors import ConfigError, check_choice, check_range
-from processors.hists import CHANNELS, CONTROL_BINS, REGIONS, new_control_hist, new_mll_hist
+from processors.hists import (
+    CHANNELS,
+    CONTROL_BINS,
+    MLL_EDGES,
+    REGIONS,
+    fill_at,
+    flow_index,
+    new_control_hist,
+    new_mll_hist,
+)
 from selections.cuts import (
     ELECTRON_PDGID,
     MUON_PDGID,
@@ -202,11 +217,12 @@ def _leptons(events: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
 
 
 def _lepton_vertices_mm(
-    events: Any, gen_idx: np.ndarray, counts: np.ndarray
+    events: Any, gen_idx: np.ndarray, counts: np.ndarray, *, keep: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Production vertex (mm, relative to GenVtx) of each lepton's matched gen particle.
 
-    ``gen_idx``: flat genPartIdx of the leptons (event-local), ``counts`` leptons per event.
+    ``gen_idx``: flat genPartIdx of the leptons (event-local), ``counts`` leptons per event;
+    ``keep`` (events): only the leptons of these events are returned.
     Returns ((n_leptons, 3) displacement, matched flag). Unmatched leptons (index < 0, out
     of range, or a non-finite vertex) count as produced at the primary vertex.
     """
@@ -214,18 +230,22 @@ def _lepton_vertices_mm(
     gcounts = ak.to_numpy(ak.num(gp.vx, axis=1))
     goffsets = np.concatenate([[0], np.cumsum(gcounts)])[:-1]
     event = np.repeat(np.arange(len(counts)), counts)
-    pv = [
-        np.asarray(ak.to_numpy(events.GenVtx[c]), dtype=np.float64)[event] for c in ("x", "y", "z")
-    ]
-    flat = [
-        np.asarray(ak.to_numpy(ak.flatten(gp[c])), dtype=np.float64) for c in ("vx", "vy", "vz")
-    ]
+    if keep is not None:
+        lkeep = keep[event]
+        event, gen_idx = event[lkeep], gen_idx[lkeep]
+    # Gather first, then convert to float64 (exact), so only the leptons' entries are converted.
+    pv = [np.asarray(ak.to_numpy(events.GenVtx[c]))[event] for c in ("x", "y", "z")]
+    flat = [np.asarray(ak.to_numpy(ak.flatten(gp[c]))) for c in ("vx", "vy", "vz")]
     ok = (gen_idx >= 0) & (gen_idx < gcounts[event])
     g = np.where(ok, goffsets[event] + gen_idx, 0)
-    vals = np.stack(
-        [flat[k][g] - pv[k] if flat[k].size else np.zeros(len(g)) for k in range(3)], axis=1
-    )
-    ok &= np.all(np.isfinite(vals), axis=1)
+    cols = [
+        flat[k][g].astype(np.float64) - pv[k].astype(np.float64)
+        if flat[k].size
+        else np.zeros(len(g))
+        for k in range(3)
+    ]
+    ok &= np.isfinite(cols[0]) & np.isfinite(cols[1]) & np.isfinite(cols[2])
+    vals = np.stack(cols, axis=1)
     return np.where(ok[:, None], vals * CM_TO_MM, 0.0), ok
 
 
@@ -346,38 +366,54 @@ class DarkNuProcessor(processor.ProcessorABC):
         }
 
         res_sets = {"nominal": (cfg.electron_set, "nominal"), **RES_VARIATIONS}
-        flat = {f: lep[f] for f in ("charge", "abs_pdgid")}
-        lep_vtx, _ = _lepton_vertices_mm(events, lep["gen_idx"], counts)
-        flat["slot_index"] = np.arange(len(lep_vtx))  # three_leptons returns global lepton indices
-        e_sigmas = {
-            s: electron_resolutions(model, s, flat_kin[0][is_e_flat]) for s in ELECTRON_SETS
-        }
         # Exact pre-filter: keep events with >= 3 leptons that can pass acceptance and
         # thresholds for *some* resolution variation given the drawn z (a superset of the
-        # events with three good leptons in any pass), so the result is unchanged.
+        # events with three good leptons in any pass), so the result is unchanged. The
+        # multiplicity cut comes first, so the per-lepton work below only sees leptons of
+        # events that can pass at all.
+        event_of = np.repeat(np.arange(n_ev), counts)
         if cfg.prefilter:
-            cand = _possible_good(
-                flat_kin, flat["abs_pdgid"], is_e_flat, z_lep, e_sigmas, model, cuts
+            keep = (counts >= 3) & good_evt
+            lkeep = keep[event_of]
+            cand = np.zeros(len(lkeep), bool)
+            # the pre-filter needs the pT and cot(theta) resolutions only (phi: kept ones)
+            e_sig_c = {
+                s: electron_resolutions(
+                    model, s, flat_kin[0][lkeep & is_e_flat], ("cottheta", "ptrel")
+                )
+                for s in ELECTRON_SETS
+            }
+            cand[lkeep] = _possible_good(
+                [x[lkeep] for x in flat_kin],
+                lep["abs_pdgid"][lkeep],
+                is_e_flat[lkeep],
+                z_lep[lkeep],
+                e_sig_c,
+                model,
+                cuts,
             )
             cand &= ~bad_lep
-            event_of = np.repeat(np.arange(n_ev), counts)
             keep = (np.bincount(event_of[cand], minlength=n_ev) >= 3) & good_evt
+            lkeep_new = keep[event_of]
+            ekeep = lkeep_new[lkeep & is_e_flat]  # kept electrons among those evaluated
+            e_sig_k = {s: {v: a[ekeep] for v, a in d.items()} for s, d in e_sig_c.items()}
+            lkeep = lkeep_new
+            pt_e_k = flat_kin[0][lkeep & is_e_flat]
+            for s, d in e_sig_k.items():
+                d.update(electron_resolutions(model, s, pt_e_k, ("phi",)))
         else:
             keep = np.ones(n_ev, bool)
-        lkeep = np.repeat(keep, counts)
-        ekeep = lkeep[is_e_flat]
+            lkeep = np.ones(len(event_of), bool)
+            e_sig_k = {
+                s: electron_resolutions(model, s, flat_kin[0][is_e_flat]) for s in ELECTRON_SETS
+            }
         all_sumw = {name: float(np.sum((norm * life_w[name])[good_evt])) for name in names}
         n_valid = float(np.count_nonzero(good_evt))
         counts_k, kin_k, is_e_k = counts[keep], [x[lkeep] for x in flat_kin], is_e_flat[lkeep]
-        z_lep_k, z_vtx_k, bad_lep_k, lep_vtx_k = (
-            z_lep[lkeep],
-            z_vtx[keep],
-            bad_lep[lkeep],
-            lep_vtx[lkeep],
-        )
-        flat_k = {f: a[lkeep] for f, a in flat.items() if f != "slot_index"}
-        flat_k["slot_index"] = np.arange(len(lep_vtx_k))
-        e_sig_k = {s: {v: a[ekeep] for v, a in d.items()} for s, d in e_sigmas.items()}
+        z_lep_k, z_vtx_k, bad_lep_k = z_lep[lkeep], z_vtx[keep], bad_lep[lkeep]
+        lep_vtx_k, _ = _lepton_vertices_mm(events, lep["gen_idx"], counts, keep=keep)
+        flat_k = {f: lep[f][lkeep] for f in ("charge", "abs_pdgid")}
+        flat_k["slot_index"] = np.arange(len(lep_vtx_k))  # three_leptons returns these indices
         norm_k, good_k, ht_k = norm[keep], good_evt[keep], ht[keep]
         life_k = {name: w[keep] for name, w in life_w.items()}
         n_k = int(np.count_nonzero(keep))
@@ -426,25 +462,29 @@ class DarkNuProcessor(processor.ProcessorABC):
             for name in names:
                 entry = out_entries[name]
                 wbase = base * life_k[name]
-                for syst, effw in systs.items():
-                    w = wbase * effw
-                    for ch in CHANNELS:
-                        for region in REGIONS:
-                            m = sel.all(*cut_names(ch, region)) & good_k
-                            entry["mll"].fill(
-                                channel=ch, region=region, syst=syst, mll=v.mll[m], weight=w[m]
-                            )
-                        if syst == "nominal":
-                            entry["cutflow"][ch] = cutflow(
-                                sel,
-                                channel=ch,
-                                weight_all=norm_k * life_k[name],
-                                weight=w,
-                                valid=good_k,
-                            )
-                            # 'all' counts every valid event of the chunk, pre-filtered or not
-                            entry["cutflow"][ch]["all"] = np.array([all_sumw[name], n_valid])
-                            self._fill_control(entry["control"], sel, ch, v, t, disp, w, good_k)
+                w_syst = {syst: wbase * effw for syst, effw in systs.items()}
+                for ch in CHANNELS:
+                    for region in REGIONS:
+                        m = sel.all(*cut_names(ch, region)) & good_k
+                        if not m.any():
+                            continue
+                        mll = v.mll[m]
+                        idx = flow_index(MLL_EDGES, mll)  # one bin search for every syst
+                        for syst, w in w_syst.items():
+                            cats = {"channel": ch, "region": region, "syst": syst}
+                            fill_at(entry["mll"], cats, mll, w[m], index=idx)
+                    if "nominal" in w_syst:
+                        w = w_syst["nominal"]
+                        entry["cutflow"][ch] = cutflow(
+                            sel,
+                            channel=ch,
+                            weight_all=norm_k * life_k[name],
+                            weight=w,
+                            valid=good_k,
+                        )
+                        # 'all' counts every valid event of the chunk, pre-filtered or not
+                        entry["cutflow"][ch]["all"] = np.array([all_sumw[name], n_valid])
+                        self._fill_control(entry["control"], sel, ch, v, t, disp, w, good_k)
         return {"chunks": {chunk_key: out_entries}}
 
     @staticmethod
@@ -460,10 +500,26 @@ class DarkNuProcessor(processor.ProcessorABC):
             "mll": v.mll,
             "displacement": disp,
         }
-        for stage, upto in (("preselection", "ht"), ("signal_region", "pt3l")):
-            m = sel.all(*cut_names(ch, upto)) & good_evt
-            for name, x in values.items():
-                control[name].fill(channel=ch, stage=stage, **{name: x[m]}, weight=w[m])
+        # The signal region is a subset of the preselection: search each bin once.
+        pre = sel.all(*cut_names(ch, "ht")) & good_evt
+        if not pre.any():
+            return
+        sr = sel.all(*cut_names(ch, "pt3l")) & good_evt
+        sr_in_pre = sr[pre]
+        w_pre, w_sr = w[pre], w[sr]
+        for name, x in values.items():
+            x_pre = x[pre]
+            idx = flow_index(CONTROL_BINS[name][1], x_pre)
+            fill_at(
+                control[name], {"channel": ch, "stage": "preselection"}, x_pre, w_pre, index=idx
+            )
+            fill_at(
+                control[name],
+                {"channel": ch, "stage": "signal_region"},
+                x_pre[sr_in_pre],
+                w_sr,
+                index=idx[sr_in_pre],
+            )
 
     def postprocess(self, accumulator: Any) -> Any:
         return accumulator

@@ -50,6 +50,17 @@ REQUIRED_METADATA = ("kind", "xsec_pb", "sum_genweight")
 SIGNAL_METADATA = ("alpha_eps2", "ctau_ZD_mm")
 
 
+def preload_branches(*, signal: bool) -> list[str]:
+    """Branches the processor reads, loaded in one ``TTree.arrays`` call per chunk.
+
+    Handed to coffea as the fileset's ``preload`` list: NanoEvents then reads them in
+    one batched request instead of one lazy request per branch (about 2x faster here),
+    and nothing else (``run``, ``luminosityBlock``, ``event`` are only checked, not read).
+    """
+    need = dict(REQUIRED_BRANCHES, **(SIGNAL_BRANCHES if signal else {}))
+    return [b for coll, bs in need.items() for b in bs if coll or b == "genWeight"]
+
+
 def load_fileset_any(
     fileset: str | os.PathLike[str] | Mapping[str, Any], *, check_files: bool = True
 ) -> dict[str, Any]:
@@ -264,7 +275,11 @@ def run_processor(
                 log.warning("skipping bad file: %s", exc)
                 skipped.append({"sample": dataset, "file": str(path), "reason": str(exc)})
         if ok:
-            good_fs[dataset] = {"files": ok, "metadata": md}
+            good_fs[dataset] = {
+                "files": ok,
+                "metadata": md,
+                "preload": preload_branches(signal=md.get("kind") == "signal"),
+            }
         if md.get("kind") == "signal":
             longer = [a for a in config.alpha_eps2_values if a < float(md["alpha_eps2"])]
             if longer:

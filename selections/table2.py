@@ -20,7 +20,6 @@ from selections.cuts import (
     P4,
     Table2Cuts,
     delta_phi,
-    delta_r,
     displaced_region,
     dphi_cut,
     dr_cut,
@@ -105,19 +104,31 @@ def three_leptons_flat(
         key = np.full((n_ev, width), np.inf)
         key[event, pos] = np.where(good, -np.asarray(flat["pt"], dtype=np.float64), np.inf)
         order = np.argsort(key, axis=1, kind="stable")
-        ranks = np.where(
-            (n_good == 4)[:, None], np.array([0, 2, 3]) if width >= 4 else 0, np.array([0, 1, 2])
-        )
-        take = offsets[:, None] + np.take_along_axis(order, np.minimum(ranks, width - 1), axis=1)
-        take = np.where(has[:, None], take, 0)
+        four = n_good == 4
+        if four.any():  # l1 and the two softest: ranks 0, 2, 3
+            ranks = np.where(four[:, None], np.array([0, 2, 3]), np.array([0, 1, 2]))
+            take = offsets[:, None] + np.take_along_axis(order, ranks, axis=1)
+        else:
+            take = offsets[:, None] + order[:, :3]
+        take[~has] = 0
     else:
         take = np.zeros((n_ev, 3), np.int64)
+    # Gather slot-major (3, n_ev) and hand out the (n_ev, 3) transpose: each slot column
+    # (``fields[f][:, i]``) is then contiguous, which the per-slot arithmetic downstream likes.
+    take_t = np.ascontiguousarray(take.T)
+    missing = ~has
+    any_missing = bool(missing.any())
     fields = {}
     for f in SLOT_FIELDS:
         dtype = np.int64 if f == "slot_index" else np.float64
         src = np.asarray(flat[f], dtype=dtype)
-        vals = src[take] if src.size else np.zeros((n_ev, 3), dtype)
-        fields[f] = np.where(has[:, None], vals, 0).astype(dtype).reshape(n_ev, 3)
+        if src.size:
+            vals = src[take_t]
+            if any_missing:
+                vals[:, missing] = 0
+        else:
+            vals = np.zeros((3, n_ev), dtype)
+        fields[f] = vals.T
     return ThreeLeptons(n_good=n_good, veto_weight=veto, fields=fields)
 
 
@@ -144,18 +155,29 @@ def event_variables(t: ThreeLeptons) -> EventVariables:
     ]
     zd = p[1] + p[2]
     three = zd + p[0]
-    is_mu = f["abs_pdgid"] == MUON_PDGID
-    is_e = f["abs_pdgid"] == ELECTRON_PDGID
+    pt, pdg = f["pt"], f["abs_pdgid"]
+    zd_eta, zd_phi = zd.eta, zd.phi
+    dphi = delta_phi(f["phi"][:, 0], zd_phi)
     return EventVariables(
-        pt1=f["pt"][:, 0],
+        pt1=pt[:, 0],
         mll=zd.mass,
-        dphi=delta_phi(f["phi"][:, 0], zd.phi),
-        dr=delta_r(f["eta"][:, 0], f["phi"][:, 0], zd.eta, zd.phi),
+        dphi=dphi,
+        dr=np.hypot(f["eta"][:, 0] - zd_eta, dphi),  # = delta_r(eta1, phi1, zd_eta, zd_phi)
         m3l=three.mass,
         pt3l=three.pt,
-        min_muon_pt=np.min(np.where(is_mu, f["pt"], np.inf), axis=1),
-        min_electron_pt=np.min(np.where(is_e, f["pt"], np.inf), axis=1),
+        min_muon_pt=_min_of_flavour(pt, pdg, MUON_PDGID),
+        min_electron_pt=_min_of_flavour(pt, pdg, ELECTRON_PDGID),
     )
+
+
+def _min_of_flavour(pt: np.ndarray, abs_pdgid: np.ndarray, flavour: int) -> np.ndarray:
+    """Smallest pT of the three slots with |pdgId| == flavour (+inf if none), per event.
+
+    Same values as ``np.min(np.where(abs_pdgid == flavour, pt, inf), axis=1)``, written
+    column by column (numpy's axis-1 reduction over three columns is slow).
+    """
+    cols = [np.where(abs_pdgid[:, i] == flavour, pt[:, i], np.inf) for i in range(3)]
+    return np.minimum(np.minimum(cols[0], cols[1]), cols[2])
 
 
 def build_selection(

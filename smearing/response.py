@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from darknu.errors import ConfigError, check_choice
+from smearing.formula import compiled_evaluator
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,11 @@ class DetectorModel:
         """Gaussian sigma of ``variable`` (phi [rad] | cottheta | ptrel) at electron pT [GeV]."""
         check_choice("electron set", electron_set, ELECTRON_SETS)
         check_choice("electron resolution variable", variable, ("phi", "cottheta", "ptrel"))
-        corr = _correction_set(self.path)["electron_resolution"]
         pt = np.asarray(pt, dtype=np.float64)
+        fast = compiled_evaluator(self.path, "electron_resolution", (electron_set, variable))
+        if fast is not None:  # the file's formula as one numpy expression (smearing.formula)
+            return fast(pt)
+        corr = _correction_set(self.path)["electron_resolution"]
         return np.asarray(corr.evaluate(electron_set, variable, pt), dtype=np.float64)
 
     def muon_sigma_ptrel(self, variation: str = "nominal") -> float:
@@ -231,12 +235,16 @@ def smear_leptons(
 
 
 def electron_resolutions(
-    model: DetectorModel, electron_set: str, pt: np.ndarray
+    model: DetectorModel,
+    electron_set: str,
+    pt: np.ndarray,
+    variables: tuple[str, ...] = ("phi", "cottheta", "ptrel"),
 ) -> dict[str, np.ndarray]:
-    """sigma of phi, cottheta and ptrel at the electrons' true ``pt`` (non-finite pT -> 1 GeV)."""
+    """sigma of ``variables`` (default phi, cottheta, ptrel) at the electrons' true ``pt``
+    (non-finite pT -> 1 GeV)."""
     pt = np.asarray(pt, dtype=np.float64)
     pt_safe = np.where(np.isfinite(pt), pt, 1.0)
-    return {v: model.electron_sigma(electron_set, v, pt_safe) for v in ("phi", "cottheta", "ptrel")}
+    return {v: model.electron_sigma(electron_set, v, pt_safe) for v in variables}
 
 
 def smear_vertex(

@@ -66,7 +66,8 @@ def run_recast(args: argparse.Namespace) -> int:
     settings = RecastSettings(
         m_ZD=args.m_zd, neval=args.events, seed=args.seed, cache_dir=args.cache or out / "cache", force=False
     )
-    exps = [e for e in EXPERIMENT_CHANNELS if args.experiment in (e, "all")]
+    wanted = args.experiment if isinstance(args.experiment, list | tuple) else [args.experiment]
+    exps = [e for e in EXPERIMENT_CHANNELS if "all" in wanted or e in wanted]
     written: list[Path] = []
     limits: dict[str, dict] = {}
     region = None

@@ -33,9 +33,9 @@ def recast_for_run(
     out_dir = Path(out_dir)
     if not experiments:
         return []
-    for exp in experiments:
+    if experiments:  # one call, so the summary figure holds every experiment
         args = argparse.Namespace(
-            experiment=exp,
+            experiment=list(experiments),
             out=out_dir,
             m_n=list(m_N),
             m_zd=m_ZD,

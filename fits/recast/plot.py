@@ -105,6 +105,13 @@ def plot_summary(
         ax.plot(lhc[0], lhc[1], ":", color="black", label="LHC expected 95% CL")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # a narrow m_N range gets crowded minor-tick labels on a log axis: label decades and
+    # a few round values only
+    from matplotlib.ticker import FixedLocator, LogFormatterSciNotation, NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_major_locator(FixedLocator([0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0]))
+    ax.xaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
     ax.set_xlabel(r"$m_N$ [GeV]")
     ax.set_ylabel(r"$|U_{\mu 4}|^2$")
     ax.set_title(title, fontsize=9)

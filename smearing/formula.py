@@ -1,0 +1,174 @@
+"""Evaluate correctionlib ``formula`` nodes as numpy expressions, compiled once per file.
+
+correctionlib's Python binding evaluates a TFormula node element by element in C++
+(~100 ns per value for the electron-resolution formula). The formulas of the detector
+scenarios are simple (parameters, ``x``, ``+ - * /``, ``log``, ``exp``, ``sqrt``, ``abs``,
+``max``, ``min``, ``pow``), so :func:`compile_formula` turns such a node into one
+vectorised numpy expression (~10x faster). Anything outside that subset returns ``None``,
+and the caller keeps using correctionlib. :func:`compiled_evaluator` also checks the
+compiled expression against correctionlib on probe values before handing it out, so the
+file stays the reference. Agreement is to the last bit or two: numpy's SIMD ``log`` and
+the C library's may round differently (``np.log`` and ``math.log`` disagree by one ulp on
+~0.1 % of inputs).
+
+>>> node = {"nodetype": "formula", "expression": "[0]+[1]*max(0.,log(x))",
+...         "parser": "TFormula", "variables": ["pt"], "parameters": [1.0, 2.0]}
+>>> f = compile_formula(node)
+>>> f(np.array([0.5, np.e])).tolist()
+[1.0, 3.0]
+>>> compile_formula(dict(node, expression="TMath::Erf(x)")) is None
+True
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+Evaluator = Callable[[np.ndarray], np.ndarray]
+
+
+def _std_max(a: Any, b: Any) -> Any:
+    """``std::max(a, b)`` including its NaN behaviour (``a < b ? b : a``)."""
+    return np.where(np.less(a, b), b, a)
+
+
+def _std_min(a: Any, b: Any) -> Any:
+    """``std::min(a, b)`` including its NaN behaviour (``b < a ? b : a``)."""
+    return np.where(np.less(b, a), b, a)
+
+
+#: TFormula function name -> numpy implementation (only these are compiled).
+FUNCTIONS: dict[str, tuple[Callable[..., Any], int]] = {
+    "log": (np.log, 1),
+    "exp": (np.exp, 1),
+    "sqrt": (np.sqrt, 1),
+    "abs": (np.abs, 1),
+    "max": (_std_max, 2),
+    "min": (_std_min, 2),
+    "pow": (np.power, 2),
+}
+_VARIABLES = ("x", "y", "z", "t")
+_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+
+
+def _check(node: ast.AST, n_vars: int) -> bool:
+    """True if the parsed expression only uses the compiled subset."""
+    if isinstance(node, ast.Expression):
+        return _check(node.body, n_vars)
+    if isinstance(node, ast.BinOp):
+        return (
+            isinstance(node.op, _BINOPS)
+            and _check(node.left, n_vars)
+            and _check(node.right, n_vars)
+        )
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, ast.USub | ast.UAdd) and _check(node.operand, n_vars)
+    if isinstance(node, ast.Call):
+        fn = node.func.id if isinstance(node.func, ast.Name) else None
+        return (
+            fn in FUNCTIONS
+            and not node.keywords
+            and len(node.args) == FUNCTIONS[fn][1]
+            and all(_check(a, n_vars) for a in node.args)
+        )
+    if isinstance(node, ast.Name):
+        return node.id in _VARIABLES[:n_vars] or node.id == "_p"
+    if isinstance(node, ast.Subscript):  # _p[i]
+        return (
+            isinstance(node.value, ast.Name)
+            and node.value.id == "_p"
+            and isinstance(node.slice, ast.Constant)
+            and type(node.slice.value) is int
+        )
+    if isinstance(node, ast.Constant):
+        return type(node.value) in (int, float)
+    return False
+
+
+def compile_formula(node: dict[str, Any]) -> Evaluator | None:
+    """A numpy function of the (single) variable of a TFormula ``node``, or ``None``.
+
+    ``None`` when the node is not a one-variable TFormula or uses anything outside
+    :data:`FUNCTIONS` and ``+ - * /``.
+    """
+    if node.get("nodetype") != "formula" or node.get("parser") != "TFormula":
+        return None
+    if len(node.get("variables", ())) != 1:
+        return None
+    params = np.asarray(node.get("parameters") or [], dtype=np.float64)
+    text = re.sub(r"\[(\d+)\]", r"_p[\1]", str(node["expression"]))
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return None
+    if not _check(tree, 1):
+        return None
+    for sub in ast.walk(tree):
+        if isinstance(sub, ast.Subscript) and not sub.slice.value < len(params):
+            return None
+    code = compile(tree, f"<formula {node['expression']}>", "eval")
+    namespace = {name: fn for name, (fn, _) in FUNCTIONS.items()}
+    namespace["_p"] = [float(p) for p in params]  # Python floats: double arithmetic
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(all="ignore"):  # log(0) = -inf etc., as in C++
+            out = eval(code, {"__builtins__": {}}, {**namespace, "x": x})  # noqa: S307
+        return np.broadcast_to(np.asarray(out, dtype=np.float64), x.shape).copy()
+
+    return evaluate
+
+
+def _probe_values(params: Sequence[float]) -> np.ndarray:
+    grid = np.geomspace(1e-3, 1e4, 257)
+    p = np.asarray(params, dtype=np.float64)
+    p = p[np.isfinite(p)]
+    edges = [p, np.nextafter(p, np.inf), np.nextafter(p, -np.inf)]
+    return np.concatenate([[0.0, -1.0, 1.0], grid, *edges])
+
+
+@lru_cache(maxsize=64)
+def compiled_evaluator(path: str, correction: str, keys: tuple[str, ...]) -> Evaluator | None:
+    """Compiled formula reached from correction ``correction`` of file ``path`` by the
+    categorical ``keys`` (e.g. ``("optimistic", "ptrel")``), checked against correctionlib.
+
+    ``None`` (use correctionlib) when the node cannot be compiled or the check fails.
+    """
+    from smearing.response import _correction_set
+
+    try:
+        doc = json.loads(Path(path).read_text())
+        corr = next(c for c in doc["corrections"] if c["name"] == correction)
+        node = corr["data"]
+        for key in keys:
+            if not isinstance(node, dict) or node.get("nodetype") != "category":
+                return None
+            node = next(c["value"] for c in node["content"] if c["key"] == key)
+    except (OSError, ValueError, KeyError, StopIteration, TypeError):
+        return None
+    if not isinstance(node, dict):
+        return None
+    fn = compile_formula(node)
+    if fn is None:
+        log.info("%s %s%s: formula not compiled, using correctionlib", path, correction, keys)
+        return None
+    x = _probe_values(node.get("parameters") or [])
+    ref = np.asarray(_correction_set(path)[correction].evaluate(*keys, x), dtype=np.float64)
+    if not np.allclose(fn(x), ref, rtol=1e-13, atol=0.0, equal_nan=True):
+        log.warning(
+            "%s %s%s: compiled formula disagrees with correctionlib; using correctionlib",
+            path, correction, keys,
+        )
+        return None
+    return fn
