@@ -187,7 +187,7 @@ def load_config(name_or_path: str | Path) -> RunConfig:
 
 def _read(name_or_path: str | Path) -> tuple[str, str]:
     p = Path(name_or_path)
-    if isinstance(name_or_path, str) and name_or_path in BUILTIN and not p.exists():
+    if isinstance(name_or_path, str) and name_or_path in BUILTIN and not p.is_file():
         p = builtin_path(name_or_path)
     if not p.is_file():
         raise ConfigError(

@@ -31,7 +31,7 @@ def load_lhc_limits(
     Accepted layouts: a dict with ``m_N_GeV`` and ``U2_expected`` lists; or records (the
     file itself, or its ``limits`` / ``results`` / ``points`` list) with ``m_N_GeV`` and
     either ``U2_expected`` or ``limit_U2`` (``fits.limits.LimitResult.to_json``). For the
-    latter the pyhf, channel- and analysis-"combined" records at ``m_ZD`` and
+    latter the pyhf, channel- and analysis-"combined" records of the ``nominal`` label at ``m_ZD`` and
     ``alpha_eps2`` are used, of ``scenario`` (default: the first one found).
     """
     try:
@@ -53,6 +53,7 @@ def load_lhc_limits(
                     and r.get("channel", "combined") == "combined"
                     and r.get("analysis", "combined") == "combined"
                     and r.get("method", "pyhf") == "pyhf"
+                    and r.get("label", "nominal") == "nominal"  # not e.g. the 1 GeV-electron pass
                     and abs(r.get("m_ZD_GeV", m_ZD) - m_ZD) < 1e-9
                     and abs(r.get("alpha_eps2", alpha_eps2) / alpha_eps2 - 1) < 1e-6
                 )

@@ -69,3 +69,10 @@ def test_config_loader_never_crashes_uncontrolled(tmp_path_factory, key, value):
         assert "c.toml" in str(exc)
     else:
         assert cfg.get(f"samples.{key}") == value
+
+
+def test_builtin_name_wins_over_a_directory_of_that_name(tmp_path, monkeypatch):
+    # `darknu run --out quick` then `darknu run` from the same directory must still work
+    (tmp_path / "quick").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert load_config("quick").name == "quick"
