@@ -421,7 +421,7 @@ def write_nanoaod(
     }
     branches.update(arrays)
     with atomic_path(path, overwrite=overwrite) as tmp:
-        with uproot.recreate(tmp) as f:
+        with uproot.recreate(tmp, uuid_function=_content_uuids(branches, meta)) as f:
             tree = f.mktree(
                 "Events",
                 {k: v.type if isinstance(v, ak.Array) else v.dtype for k, v in branches.items()},
@@ -432,6 +432,34 @@ def write_nanoaod(
             f["darknu_metadata"] = json.dumps(meta, sort_keys=True, allow_nan=False)
     log.debug("wrote %d events to %s", n, path)
     return Path(path)
+
+
+#: Metadata keys that vary between identical regenerations (timings), kept out of the UUID.
+_VOLATILE_PREFIXES = ("cpu_seconds", "wall_seconds")
+
+
+def _content_uuids(branches: dict[str, Any], meta: dict[str, Any]) -> Any:
+    """A ``uuid_function`` for uproot giving UUIDs that depend only on the file's content.
+
+    uproot's default (``uuid.uuid1``) differs at every write. The processors seed each
+    chunk's smearing from the file's UUID, so a regenerated file with the same events
+    must carry the same UUID for runs to be reproducible.
+    """
+    import hashlib
+    import itertools
+    import uuid
+
+    h = hashlib.sha256()
+    stable = {k: v for k, v in meta.items() if not k.startswith(_VOLATILE_PREFIXES)}
+    h.update(json.dumps(stable, sort_keys=True, default=str).encode())
+    for name in sorted(branches):
+        h.update(name.encode())
+        _, _, buffers = ak.to_buffers(ak.Array(branches[name]))
+        for buf in buffers.values():
+            h.update(np.asarray(buf).tobytes())
+    namespace = uuid.UUID(bytes=h.digest()[:16])
+    counter = itertools.count()
+    return lambda: uuid.uuid5(namespace, str(next(counter)))
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:

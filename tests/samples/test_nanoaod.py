@@ -166,3 +166,19 @@ def test_hadron_level_collections(tmp_path):
     assert not ak.any((ids > 100) & (ids < 1_000_000))
     assert read_metadata(path)["hadron_level"] is True
     assert math.isclose(read_metadata(path)["sum_genweight"], 10.0)
+
+
+def test_file_uuid_depends_only_on_content(tmp_path):
+    """Regenerating the same events gives the same ROOT UUID (the processors seed their
+    smearing from it), while different content gives a different one."""
+    import uproot
+
+    from samples.signal import generate_signal
+
+    kw = dict(m_N=1.0, m_ZD=0.03, alpha_eps2=2e-11, events=50, seed=5, jobs=1)
+    (a,) = generate_signal(**kw, out_dir=tmp_path / "a")
+    (b,) = generate_signal(**kw, out_dir=tmp_path / "b")
+    (c,) = generate_signal(**{**kw, "seed": 6}, out_dir=tmp_path / "c")
+    uuid = {k: uproot.open(p).file.uuid for k, p in {"a": a, "b": b, "c": c}.items()}
+    assert uuid["a"] == uuid["b"]
+    assert uuid["a"] != uuid["c"]
