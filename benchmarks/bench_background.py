@@ -12,7 +12,10 @@ N_eff = (ΣW)²/ΣW². For an unweighted sample it is N_gen/σ_incl whatever the
 Rates are CPU time of this process (``time.process_time``), single core; the machine is
 shared, so absolute numbers are under contention, ratios are measured in one process.
 
-Run: ``python benchmarks/bench_background.py [--events N] [--process P]``.
+Run: ``python benchmarks/bench_background.py [--events N] [--process P] [--methods ...]``,
+e.g. ``--methods forced,sliced`` for the forced/sliced comparison of docs/background.md §8
+(for ``sliced`` N_gen counts the inclusive-W events of sample S; sample H's events are
+normalised to them, see :mod:`samples.background_sliced`).
 """
 
 from __future__ import annotations
@@ -49,6 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--events", type=int, default=30000, help="Pythia events per method")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--oversample", type=int, default=8)
+    ap.add_argument("--methods", default="plain,enhanced,forced,forced_x,reshower5,reshower20,"
+                    "sliced,sliced_fsr", help="comma-separated rows to run (forced_x: forced with "
+                    "--oversample; reshowerR: reshower with R re-showers)")
+    ap.add_argument("--slice-pt", type=float, default=None, dest="slice_pt",
+                    help="sliced: slicing pT [GeV] (default samples.background.SLICE_PT_GEV)")
+    ap.add_argument("--hard-fraction", type=float, default=None, dest="hard_fraction",
+                    help="sliced: fraction of events in sample H (default HARD_FRACTION)")
     args = ap.parse_args(argv)
     keys = {"W_munu_gstar": ("W_munu", 1.0), "W_enu_gstar": ("W_enu", 1.0)}
     if args.process not in keys:
@@ -57,23 +67,33 @@ def main(argv: list[str] | None = None) -> int:
     key, mult = keys[args.process]
     xs = cross_section_pb(key, 13.0) * mult
     rows = []
-    runs = (("plain", 1, 1), ("enhanced", 1, 1), ("forced", 1, 1), ("forced", args.oversample, 1),
-            ("reshower", 1, 5), ("reshower", 1, 20))
+    from samples.background import HARD_FRACTION, SLICE_PT_GEV
+
+    table = {"plain": ("plain", 1, 1), "enhanced": ("enhanced", 1, 1), "forced": ("forced", 1, 1),
+             "forced_x": ("forced", args.oversample, 1), "reshower5": ("reshower", 1, 5),
+             "reshower20": ("reshower", 1, 20), "sliced": ("sliced", 1, 1),
+             "sliced_fsr": ("sliced_fsr", 1, 1)}
+    runs = [table[m] for m in args.methods.split(",")]
+    sliced_kw = {"slice_pt": args.slice_pt or SLICE_PT_GEV,
+                 "hard_fraction": args.hard_fraction or HARD_FRACTION}
     for method, over, resh in runs:
+        kw = sliced_kw if method.startswith("sliced") else {}
         r = run_job(JobTask(args.process, method, 13.0, args.events, args.seed, 0, False, None,
-                            over, False, resh))
+                            over, False, resh, **kw))
         l_eff, n_eff, n_sel = effective_lumi(r, xs)
         if method == "plain" and n_sel == 0:
             l_eff = r.sumw_generated / xs / 1000.0  # unweighted: L_eff = L_gen exactly
         per_h = l_eff / r.cpu_seconds * 3600.0 / 1000.0  # ab^-1 per CPU-hour
         sig = r.presel[:, 2].sum() / r.sumw_generated * xs if n_sel else 0.0
         name = f"{method}(R={resh})" if method == "reshower" else f"{method}(x{over})"
+        if method.startswith("sliced"):
+            name = method
         rows.append((name, r.n_generated / r.cpu_seconds, n_sel, n_eff, sig, per_h))
     print(f"process {args.process}, {args.events} Pythia events per method, CPU time of one "
           f"process (shared machine: absolute rates under contention)")
     print(f"{'method':14s} {'ev/s':>8s} {'N_sel':>6s} {'N_eff':>7s} {'sigma_presel[pb]':>17s} "
           f"{'L_eff/CPU-h[ab^-1]':>19s} {'ratio':>8s}")
-    base = rows[0][5]
+    base = rows[0][5]  # ratios relative to the first row
     for name, rate, n_sel, n_eff, sig, per_h in rows:
         ratio = per_h / base if base > 0 and not math.isnan(per_h) else float("nan")
         print(f"{name:14s} {rate:8.0f} {n_sel:6d} {n_eff:7.1f} {sig:17.4f} {per_h:19.4g} {ratio:8.1f}")

@@ -1,6 +1,6 @@
 """Background generation: W(→ℓν)+γ*, Z+γ*, tt̄+γ* with Pythia 8 and forced γ* → ℓℓ splitting.
 
-Three methods (``docs/background.md`` has the physics, the validation and the numbers):
+Methods (``docs/background.md`` has the physics, the validation and the numbers):
 
 - ``plain``: Pythia's simple shower as is (γ → ℓℓ inside the shower, unweighted).
 - ``enhanced``: the same with ``Enhancements:doEnhance`` and ``fsr:A2LL`` × 20 (Pythia
@@ -9,6 +9,13 @@ Three methods (``docs/background.md`` has the physics, the validation and the nu
   photon with p_T > :data:`PHOTON_PT_MIN_GEV` is split into e⁺e⁻ and into μ⁺μ⁻ by
   :mod:`samples.background_forced` with Pythia's own kernel, the probability carried as a
   weight. One output event per (photon, flavour, try).
+- ``sliced`` (W processes): phase-space slicing of the photon source
+  (:mod:`samples.background_sliced`): initial-state photons above ``slice_pt`` from Pythia's
+  q q̄′ → Wγ matrix element (sample H, every event has a hard photon), everything else
+  from ``forced`` with those photons not split (sample S).
+- ``sliced_fsr`` (W processes; experimental): ``sliced`` plus a forced photon emission off
+  the W-decay lepton (:mod:`samples.background_fsr`, sample D) replacing the shower's
+  lepton photons with energy fraction above ``X_CUT``.
 - ``reshower`` (W processes; experimental): as ``forced``, but the W decay leptons are
   not showered by the main Pythia instance (``TimeShower:QEDshowerByL = off``); a second
   instance re-showers the W → ℓν system ``reshowers`` times per W event
@@ -70,10 +77,16 @@ _PROCESS_TABLE: dict[str, tuple[str, tuple[str, ...], str, float]] = {
     ),
 }
 PROCESSES: tuple[str, ...] = tuple(_PROCESS_TABLE)
-METHODS: tuple[str, ...] = ("forced", "reshower", "forced_unordered", "enhanced", "plain", "vincia")
-FORCED_METHODS = frozenset({"forced", "reshower", "forced_unordered"})
+METHODS: tuple[str, ...] = ("forced", "sliced", "sliced_fsr", "reshower", "forced_unordered",
+                             "enhanced", "plain", "vincia")
+FORCED_METHODS = frozenset({"forced", "sliced", "sliced_fsr", "reshower", "forced_unordered"})
 #: Default number of W-decay re-showers per W event of the ``reshower`` method.
 RESHOWERS = 20
+#: ``sliced`` defaults (values and reasons in samples.background_sliced / docs §8).
+SLICE_PT_GEV = 5.0
+HARD_FRACTION = 0.02
+#: ``sliced_fsr``: forced W-lepton photon emissions per W event (samples.background_fsr).
+FSR_EMISSIONS = 4
 
 #: Photons split by the forced method: p_T > 2 GeV (both leptons of a pair need
 #: p_T > 1 GeV in the loosest selection scenario, spec §4).
@@ -221,6 +234,13 @@ class JobTask:
     oversample: int = 1
     force: bool = False
     reshowers: int = RESHOWERS
+    #: ``sliced`` only (samples.background_sliced): slicing p_T [GeV], fraction of the
+    #: events spent on the q q̄′ → Wγ sample H, splittings per photon of sample S.
+    slice_pt: float = SLICE_PT_GEV
+    hard_fraction: float = HARD_FRACTION
+    oversample_soft: int = 1
+    #: ``sliced_fsr`` only: forced W-lepton emissions per W event (sample D).
+    fsr_emissions: int = FSR_EMISSIONS
 
 
 @dataclass
@@ -244,6 +264,10 @@ class JobResult:
     loose_mumu: float = 0.0
     presel: np.ndarray = field(default_factory=lambda: np.zeros((0, 5)))
     settings: list[str] = field(default_factory=list)
+    #: ``sliced`` only: per ``presel`` row (photon origin, photon p_T, photon scale, sample
+    #: 0 = S / 1 = H); and the job's extra metadata.
+    presel_aux: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _final_leptons(event: Any) -> list[tuple[int, Lepton]]:
@@ -276,6 +300,10 @@ def _recoiler(event: Any, i_gamma: int) -> int | None:
 
 def run_job(task: JobTask) -> JobResult:
     """Generate one job: Pythia events, forced splitting, filter, write (if ``out_path``)."""
+    if task.method in ("sliced", "sliced_fsr"):
+        from samples.background_sliced import run_sliced_job
+
+        return run_sliced_job(task)
     import pythia8mc
 
     from samples.background_forced import M_ELECTRON_GEV, M_MUON_GEV, force_split
@@ -464,7 +492,7 @@ def _ht_veto(process: str, sqrt_s_TeV: float) -> tuple[float, float, str] | None
 
 
 def _write(task: JobTask, buf: Any, settings: list[str], *, sumw_gen: float, n_gen: int,
-           cpu: float) -> str:
+           cpu: float, extra_meta: dict[str, Any] | None = None) -> str:
     from samples.model import cross_section
     from samples.nanoaod import write_nanoaod
 
@@ -497,6 +525,7 @@ def _write(task: JobTask, buf: Any, settings: list[str], *, sumw_gen: float, n_g
         "hadron_level": task.hadron_level,
         "cpu_seconds": cpu,
         "darknu_version": getattr(darknu, "__version__", "unknown"),
+        **(extra_meta or {}),
     }
     if not task.hadron_level:
         ht = _ht_veto(task.process, task.sqrt_s_TeV)
@@ -529,7 +558,9 @@ def check_process(process: str) -> str:
 
 def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs: int,
                hadron_level: bool, method: str, out_dir: str | Path | None, oversample: int = 1,
-               force: bool = False, reshowers: int = RESHOWERS) -> list[JobTask]:
+               force: bool = False, reshowers: int = RESHOWERS, slice_pt: float = SLICE_PT_GEV,
+               hard_fraction: float = HARD_FRACTION,
+               fsr_emissions: int = FSR_EMISSIONS) -> list[JobTask]:
     """Validate the parameters and split the request into jobs (nothing is generated)."""
     from darknu.errors import check_range
     from samples.jobs import SEED_MAX, check_count, split_events
@@ -542,9 +573,17 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
     seed = check_count("seed", seed, low=0, high=SEED_MAX)
     oversample = check_count("oversample", oversample, low=1, high=1000)
     reshowers = check_count("reshowers", reshowers, low=1, high=10000)
+    fsr_emissions = check_count("fsr_emissions", fsr_emissions, low=1, high=1000)
     if method == "reshower" and not process.startswith("W_"):
         raise ParameterError(f"method 'reshower' is implemented for W processes only, not {process!r}")
     per_job = split_events(events, jobs)
+    if method in ("sliced", "sliced_fsr"):
+        from samples.background_sliced import check_sliced
+
+        slice_pt = check_range("slice_pt", slice_pt, low=0.0, unit="GeV")
+        hard_fraction = check_range("hard_fraction", hard_fraction, low=0.0, high=1.0)
+        for n in per_job:
+            check_sliced(process, slice_pt, hard_fraction, n)
     tasks = []
     for j, n in enumerate(per_job):
         out = None
@@ -552,7 +591,8 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
             tag = f"{method}_hadrons" if hadron_level else method
             out = str(Path(out_dir) / f"{process}_{tag}_s{seed}_j{j}.root")
         tasks.append(JobTask(process, method, s, n, seed, j, bool(hadron_level), out,
-                             oversample, force, reshowers))
+                             oversample, force, reshowers, slice_pt=slice_pt,
+                             hard_fraction=hard_fraction, fsr_emissions=fsr_emissions))
     return tasks
 
 
@@ -570,6 +610,9 @@ def generate_background(
     oversample: int = 1,
     reshowers: int = RESHOWERS,
     force: bool = False,
+    slice_pt: float = SLICE_PT_GEV,
+    hard_fraction: float = HARD_FRACTION,
+    fsr_emissions: int = FSR_EMISSIONS,
 ) -> list[Path]:
     """Generate ``events`` Pythia events of ``process`` in ``jobs`` jobs; write ROOT files
     and the fileset entry ``<process>__nominal`` (``<process>_hadrons__nominal`` for
@@ -577,14 +620,21 @@ def generate_background(
 
     ``events`` counts Pythia events (W/Z/tt̄ productions), not written events: the forced
     method writes about (photons with p_T > 2 GeV) × 2 flavours × ``oversample`` × filter
-    efficiency per event. Reproducible per (seed, job).
+    efficiency per event. Reproducible per (seed, job). ``method="sliced"`` (W only):
+    a fraction ``hard_fraction`` of the events is q q̄′ → Wγ with p_T(γ) > ``slice_pt``
+    [GeV], the rest inclusive W with initial-state photons above ``slice_pt`` not split
+    (:mod:`samples.background_sliced`); ``oversample`` applies to sample H there.
+    ``method="sliced_fsr"`` (experimental) adds ``fsr_emissions`` forced W-lepton photon
+    emissions per event (:mod:`samples.background_fsr`).
     """
     from darknu.io import prepare_output_dir
     from samples.fileset import update_fileset
 
     tasks = make_tasks(process, sqrt_s_TeV=sqrt_s_TeV, events=events, seed=seed, jobs=jobs,
                        hadron_level=hadron_level, method=method, out_dir=out_dir,
-                       oversample=oversample, force=force, reshowers=reshowers)
+                       oversample=oversample, force=force, reshowers=reshowers,
+                       slice_pt=slice_pt, hard_fraction=hard_fraction,
+                       fsr_emissions=fsr_emissions)
     out = prepare_output_dir(out_dir, force=force, resume=True)
     for t in tasks:
         if t.out_path and Path(t.out_path).exists() and not force:
@@ -603,8 +653,10 @@ def generate_background(
     sumw_gen = sum(r.sumw_generated for r in results)
     sumw_written = sum(m["sum_genweight"] for m in metas)
     ds_meta = dict(metas[0])
-    for k in ("job", "cpu_seconds"):
-        ds_meta.pop(k, None)
+    for k in ("job", "cpu_seconds", "cpu_seconds_S", "cpu_seconds_H", "weight_factor_H",
+              "n_generated_H", "n_generated_S", "sigma_pythia_W_mb", "sigma_pythia_W_err_mb",
+              "sigma_pythia_H_mb", "sigma_pythia_H_err_mb"):
+        ds_meta.pop(k, None)  # per-job quantities (kept in each file's metadata)
     ds_meta.update(
         xsec_pb=metas[0]["xsec_inclusive_pb"] * sumw_written / sumw_gen,
         xsec_source=metas[0]["xsec_source"].replace("of this file", "of all jobs"),
@@ -638,6 +690,13 @@ def register_cli(generate_subparsers: Any) -> None:
     p.add_argument("--oversample", type=int, default=1, help="forced splittings per photon")
     p.add_argument("--reshowers", type=int, default=RESHOWERS,
                    help="W-decay re-showers per W event (method reshower)")
+    p.add_argument("--slice-pt", type=float, default=SLICE_PT_GEV, dest="slice_pt",
+                   help="method sliced: photon pT [GeV] above which initial-state photons come "
+                        "from q qbar' -> W gamma")
+    p.add_argument("--hard-fraction", type=float, default=HARD_FRACTION, dest="hard_fraction",
+                   help="method sliced: fraction of the events generated as q qbar' -> W gamma")
+    p.add_argument("--fsr-emissions", type=int, default=FSR_EMISSIONS, dest="fsr_emissions",
+                   help="method sliced_fsr: forced W-lepton photon emissions per event")
     p.add_argument("--hadron-level", action="store_true",
                    help="MPI + hadronisation (for H_T-veto / isolation efficiencies)")
     p.add_argument("--out", required=True, type=Path)
@@ -653,7 +712,9 @@ def _cli(args: Any) -> int:
         n += len(generate_background(
             proc, sqrt_s_TeV=args.sqrt_s, events=args.events, seed=args.seed, out_dir=args.out,
             jobs=args.jobs, executor=spec, hadron_level=args.hadron_level, method=args.method,
-            oversample=args.oversample, reshowers=args.reshowers, force=args.force))
+            oversample=args.oversample, reshowers=args.reshowers, force=args.force,
+            slice_pt=args.slice_pt, hard_fraction=args.hard_fraction,
+            fsr_emissions=args.fsr_emissions))
     print(f"wrote {n} background files and {args.out / 'fileset.json'}")
     return 0
 

@@ -1,0 +1,370 @@
+"""Phase-space slicing of the photon source for W(→ℓν) + γ*(→ℓℓ): method ``sliced``.
+
+The forced method (:mod:`samples.background_forced`) removes the γ → ℓℓ probability from the
+cost, but only a few per cent of W events have a photon hard enough for the preselection,
+and the photons radiated by the initial-state quarks (ISR) dominate Σ W². ``sliced``
+generates those photons from the matrix element instead, so that every such event carries
+a hard photon (``docs/background.md`` §8):
+
+- sample **H**: Pythia's ``WeakBosonAndParton:ffbar2Wgm`` (q q̄′ → W γ at LO, photon off
+  the quarks *and* the W, with the radiation zero; W → ℓν decayed by Pythia afterwards,
+  so W-decay-lepton radiation is *not* in it) with ``PhaseSpace:pTHatMin = p_cut``. Only
+  the hard-process photon is split (scale = its p_T at the hard process);
+- sample **S**: the ``forced`` method on inclusive W → ℓν, except that photons emitted by
+  the initial state (ISR, Pythia status 41–49 at production) with emission p_T
+  (``Particle.scale()`` of the first copy) above ``p_cut`` are not split (they belong to
+  H). Photons off the W-decay lepton (status 51, any p_T) and off final-state quarks keep
+  being split.
+
+Normalisation: both samples are W productions of the same Pythia set-up; weights are per
+generated S event, H events carrying σ_H/σ_W · N_S/N_H with σ_H, σ_W Pythia's own LO
+estimates (``Info.sigmaGen``) of the two processes, so the measured inclusive σ(W → ℓν)
+of ``cross_sections.toml`` sets the scale of both (the LO K-factor cancels in the ratio).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+# Defaults (samples.background.SLICE_PT_GEV = 5 GeV, HARD_FRACTION = 0.02): initial-state
+# photons above the slicing p_T come from the ME sample H; fraction of a job's events spent
+# on H. Sample S dominates the variance (W-lepton photons); the optimum
+# t_H/t_S = √(a_H/a_S) ≈ 0.016 (a = variance × CPU time of each part, measured;
+# docs/background.md §8).
+
+#: Photon origins (column ``origin`` of :attr:`JobResult.presel_aux`).
+ORIGIN_HARD, ORIGIN_ISR, ORIGIN_FSR_LEPTON, ORIGIN_FSR_OTHER = 0, 1, 2, 3
+#: ``sliced_fsr`` only: photon of the forced W-lepton emission (sample D, part 2).
+ORIGIN_FORCED_FSR = 4
+
+_W_CHANNEL = {"W_munu_gstar": "24:onIfAny = 13", "W_enu_gstar": "24:onIfAny = 11"}
+
+
+def hard_settings(process: str, *, sqrt_s_TeV: float, hadron_level: bool, seed: int,
+                  slice_pt: float) -> list[str]:
+    """Pythia settings of sample H (q q̄′ → W γ, p_T(γ) > ``slice_pt``)."""
+    from samples.background import _COMMON, _FAST, _FULL
+
+    return [f"Beams:eCM = {1000.0 * sqrt_s_TeV:.1f}", "WeakBosonAndParton:ffbar2Wgm = on",
+            "24:onMode = off", _W_CHANNEL[process], f"PhaseSpace:pTHatMin = {slice_pt:g}",
+            *_COMMON, *(_FULL if hadron_level else _FAST), "TimeShower:QEDshowerByGamma = off",
+            "Random:setSeed = on", f"Random:seed = {seed}"]
+
+
+def check_sliced(process: str, slice_pt: float, hard_fraction: float, events: int) -> None:
+    """Raise :class:`ParameterError` for a ``sliced`` request that cannot be generated."""
+    from darknu.errors import ParameterError, check_range
+
+    if process not in _W_CHANNEL:
+        raise ParameterError(
+            f"method 'sliced' is implemented for W processes only, not {process!r}")
+    from samples.background import PHOTON_PT_MIN_GEV
+
+    check_range("slice_pt", slice_pt, low=PHOTON_PT_MIN_GEV, high=1000.0, unit="GeV")
+    check_range("hard_fraction", hard_fraction, low=0.0, high=1.0)
+    n_hard = int(round(events * hard_fraction))
+    if n_hard < 1 or events - n_hard < 1:
+        raise ParameterError(f"method 'sliced' needs events in both samples: {events} events x "
+                             f"hard_fraction {hard_fraction} gives {n_hard} in sample H")
+
+
+def photon_origin(ev: Any, ig: int) -> tuple[int, float]:
+    """(origin code, production scale [GeV]) of final photon ``ig`` of a Pythia event.
+
+    Hard process (status 21–29) → ``ORIGIN_HARD``; initial-state shower (41–49) →
+    ``ORIGIN_ISR``; final-state shower off a charged lepton → ``ORIGIN_FSR_LEPTON``;
+    anything else (FSR off quarks or resonances) → ``ORIGIN_FSR_OTHER``. The scale is the
+    first copy's ``scale()``, the emission p_T of shower photons.
+    """
+    top = ev[ev[ig].iTopCopyId()]
+    st = abs(top.status())
+    if 21 <= st <= 29:
+        return ORIGIN_HARD, top.scale()
+    if 41 <= st <= 49:
+        return ORIGIN_ISR, top.scale()
+    if ev[top.mother1()].idAbs() in (11, 13, 15):
+        return ORIGIN_FSR_LEPTON, top.scale()
+    return ORIGIN_FSR_OTHER, top.scale()
+
+
+def _p4(p: Any) -> tuple[float, float, float, float]:
+    return (p.e(), p.px(), p.py(), p.pz())
+
+
+def _w_decay_final(ev: Any) -> tuple[int, int]:
+    """Final copies of the charged lepton and the neutrino of the (last) W decay."""
+    for i in range(ev.size() - 1, 0, -1):
+        if ev[i].idAbs() == 24:
+            d1, d2 = ev[i].daughter1(), ev[i].daughter2()
+            i_lep = d1 if ev[d1].isCharged() else d2
+            i_nu = d2 if i_lep == d1 else d1
+            return ev[i_lep].iBotCopyId(), ev[i_nu].iBotCopyId()
+    raise ValueError("no W boson in the event")
+
+
+def run_sliced_job(task: Any) -> Any:
+    """Generate one ``sliced`` job: S (forced, ISR photons above p_cut vetoed) then H.
+
+    Diagnostics: ``hard_fraction = 0`` with a huge ``slice_pt`` is the ``forced`` method
+    with the photon origin of every preselected copy in ``presel_aux`` (not reachable
+    through :func:`samples.background.make_tasks`, which requires both samples).
+    """
+    import pythia8mc
+
+    from samples import background as bg
+    from samples.background_forced import M_ELECTRON_GEV, M_MUON_GEV, force_split
+    from samples.jobs import derive_seed
+    from samples.nanoaod import EventBuffer
+
+    if task.process not in _W_CHANNEL:  # the full check is in make_tasks (check_sliced)
+        raise bg.ParameterError(f"method 'sliced' is implemented for W processes only, "
+                                f"not {task.process!r}")
+    p_cut = float(task.slice_pt)
+    n_hard = int(round(task.events * task.hard_fraction))
+    n_soft = task.events - n_hard
+    s_seed = derive_seed(task.seed, task.job, stream=f"background:{task.process}:sliced")
+    h_seed = derive_seed(task.seed, task.job, stream=f"background:{task.process}:sliced:H")
+    s_settings = bg.pythia_settings(task.process, method="forced", sqrt_s_TeV=task.sqrt_s_TeV,
+                                    hadron_level=task.hadron_level, seed=s_seed)
+    h_settings = hard_settings(task.process, sqrt_s_TeV=task.sqrt_s_TeV,
+                               hadron_level=task.hadron_level, seed=h_seed, slice_pt=p_cut)
+
+    def make(settings: list[str]) -> Any:
+        py = pythia8mc.Pythia("", False)
+        for s in settings:
+            if not py.readString(s):
+                raise bg.ParameterError(f"Pythia rejected setting {s!r}")
+        if not py.init():
+            raise bg.ParameterError(f"Pythia failed to initialise with {settings}")
+        return py
+
+    t0 = time.process_time()
+    rng = np.random.default_rng([task.seed, task.job, 0xBAC7])
+    buf = EventBuffer(hadron_level=task.hadron_level) if task.out_path else None
+    loose = {(11, 0): 0.0, (13, 0): 0.0, (11, 1): 0.0, (13, 1): 0.0}
+    presel: list[tuple[float, float, float, int, int]] = []
+    # origin, photon pT, scale, part (0 S, 1 H, 2 D = forced W-lepton emission)
+    aux: list[tuple[int, float, float, int]] = []
+    hard_rows: list[int] = []  # presel rows of H (rescaled at the end)
+    hard_buf: list[int] = []  # buffer entries of H
+    stats = {"written": 0, "sumw_written_S": 0.0, "sumw_written_H": 0.0}
+
+    def record(leps: list[Any], w: float, iev: int, ev: Any, bias: float, origin: int,
+               pt_g: float, scale: float, part: int) -> None:
+        for fl in (11, 13):
+            if bg.loose_pair(leps, flavour=fl):
+                loose[fl, int(part == 1)] += w
+        r = bg.truth_preselection(leps)
+        if r is not None:
+            if part == 1:
+                hard_rows.append(len(presel))
+            presel.append((r[0], r[1], w, iev, 0 if r[2] == "ee" else 1))
+            aux.append((origin, pt_g, scale, part))
+        stats["sumw_written_H" if part == 1 else "sumw_written_S"] += w
+        stats["written"] += 1
+        if buf is not None:
+            if part == 1:
+                hard_buf.append(len(buf))
+            buf.append_pythia(ev, weight=w, extra={"biasWeight": bias})
+
+    def split(ev: Any, ig: int, fl_all: list[Any], w_ev: float, iev: int, scale: float,
+              origin: int, over: int, part: int) -> None:
+        ir = bg._recoiler(ev, ig)
+        if ir is None:
+            return
+        g, r = ev[ig], ev[ir]
+        pg = (g.e(), g.px(), g.py(), g.pz())
+        pr = (r.e(), r.px(), r.py(), r.pz())
+        pt_g = g.pT()
+        for lid, mlep in ((11, M_ELECTRON_GEV), (13, M_MUON_GEV)):
+            for _ in range(over):
+                sp = force_split(pg, pr, scale_gev=scale, m_lepton=mlep, rng=rng,
+                                 alpha_em=alpha, sudakov=True)
+                if sp is None:
+                    continue
+                bias = sp.weight / over
+                new = [lp for i, lp in fl_all if i != ir]
+                if r.idAbs() in (11, 13):
+                    new.append((r.id(), *sp.recoiler))
+                new.append((lid, *sp.lepton_minus))
+                new.append((-lid, *sp.lepton_plus))
+                if not bg.passes_gen_filter(new):
+                    continue
+                if buf is None:
+                    record(new, w_ev * bias, iev, None, bias, origin, pt_g, scale, part)
+                    continue
+                status = g.status()
+                bg._apply_split(ev, ig, ir, lid, sp)
+                try:
+                    record(new, w_ev * bias, iev, ev, bias, origin, pt_g, scale, part)
+                finally:
+                    bg._undo_split(ev, ig, ir, pg, pr, status)
+
+    def emit_split(ev: Any, i_lep: int, i_nu: int, em: Any, fl_all: list[Any], w_ev: float,
+                   iev: int, origin: int = ORIGIN_FORCED_FSR) -> None:
+        """Sample D: split the forced W-lepton photon ``em`` (recoiler: the new lepton)."""
+        others = [lp for i, lp in fl_all if i != i_lep]
+        lep_id = ev[i_lep].id()
+        for lid, mlep in ((11, M_ELECTRON_GEV), (13, M_MUON_GEV)):
+            sp = force_split(em.photon, em.lepton, scale_gev=em.pt_evol, m_lepton=mlep, rng=rng,
+                             alpha_em=alpha, sudakov=True)
+            if sp is None:
+                continue
+            bias = em.weight * sp.weight
+            new = [*others, (lep_id, *sp.recoiler), (lid, *sp.lepton_minus),
+                   (-lid, *sp.lepton_plus)]
+            if not bg.passes_gen_filter(new):
+                continue
+            if buf is None:
+                record(new, w_ev * bias, iev, None, bias / task.fsr_emissions,
+                       origin, math.hypot(em.photon[1], em.photon[2]), em.pt_evol, 2)
+                continue
+            n0 = ev.size()
+            old_l, old_n = ev[i_lep].p(), ev[i_nu].p()
+            try:
+                e, x, y, z = sp.recoiler
+                ev[i_lep].p(pythia8mc.Vec4(x, y, z, e))
+                e, x, y, z = em.recoiler
+                ev[i_nu].p(pythia8mc.Vec4(x, y, z, e))
+                e, x, y, z = em.photon
+                ig = ev.append(22, 51, i_lep, 0, 0, 0, 0, 0, x, y, z, e, 0.0)
+                ev[ig].scale(em.pt_evol)
+                bg._apply_split(ev, ig, i_lep, lid, sp)  # sets the lepton to sp.recoiler
+                record(new, w_ev * bias, iev, ev, bias / task.fsr_emissions, origin,
+                       math.hypot(em.photon[1], em.photon[2]), em.pt_evol, 2)
+            finally:
+                while ev.size() > n0:
+                    ev.popBack()
+                ev[i_lep].p(old_l)
+                ev[i_nu].p(old_n)
+
+    # ---- sample S: inclusive W, forced splitting, ISR photons above p_cut vetoed.
+    py = make(s_settings)
+    alpha = py.coupSM.alphaEM
+    info = py.infoPython()
+    n_fail = 0
+    sumw_gen = 0.0
+    t_s0 = time.process_time()
+    forced_fsr = task.method == "sliced_fsr"
+    if forced_fsr:
+        from samples.background_fsr import X_CUT, force_emit, photon_fraction
+    m_wlep = M_MUON_GEV if task.process == "W_munu_gstar" else M_ELECTRON_GEV
+    for iev in range(n_soft):
+        if not py.next():
+            n_fail += 1
+            continue
+        w_py = info.weight()
+        sumw_gen += w_py
+        ev = py.event
+        fl_all = bg._final_leptons(ev)
+        if forced_fsr:
+            i_lep, i_nu = _w_decay_final(ev)
+            p_lep = _p4(ev[i_lep])
+            p_nu = _p4(ev[i_nu])
+        for ig in range(ev.size()):
+            p = ev[ig]
+            if not (p.isFinal() and p.id() == 22 and p.pT() > bg.PHOTON_PT_MIN_GEV):
+                continue
+            if ev[ev[p.iTopCopyId()].mother1()].isHadron():
+                continue
+            origin, scale = photon_origin(ev, ig)
+            if origin == ORIGIN_ISR and scale > p_cut:
+                continue  # in sample H
+            if forced_fsr and origin == ORIGIN_FSR_LEPTON \
+                    and photon_fraction(p_lep, _p4(p), p_nu) > X_CUT:
+                continue  # in sample D
+            split(ev, ig, fl_all, w_py, iev, scale, origin, task.oversample_soft, 0)
+        if forced_fsr:
+            for _ in range(task.fsr_emissions):
+                em = force_emit(p_lep, p_nu, m_lepton=m_wlep, rng=rng, alpha_em=alpha)
+                if em is None:
+                    continue
+                emit_split(ev, i_lep, i_nu, em, fl_all, w_py / task.fsr_emissions, iev)
+    sigma_w_mb, sigma_w_err_mb = py.infoPython().sigmaGen(), py.infoPython().sigmaErr()
+    cpu_s = time.process_time() - t_s0
+
+    # ---- sample H: q q̄' -> W gamma, pT(gamma) > p_cut; only the hard photon is split.
+    t_h0 = time.process_time()
+    sumw_h = 0.0
+    n_fail_h = 0
+    if n_hard > 0:
+        ph = make(h_settings)
+        alpha = ph.coupSM.alphaEM
+        hinfo = ph.infoPython()  # weight() only: its sigmaGen()/pTHat() are not updated
+        for k in range(n_hard):
+            if not ph.next():
+                n_fail_h += 1
+                continue
+            w_h = hinfo.weight()
+            sumw_h += w_h
+            ev = ph.event
+            ig, pt_hat = -1, 0.0
+            for j in range(ev.size()):
+                if abs(ev[j].status()) == 23 and ev[j].id() == 22:
+                    # The hard photon's p_T at the hard process (= pTHat) is its scale.
+                    ig, pt_hat = ev[j].iBotCopyId(), ev[j].pT()
+                    break
+            if ig < 0 or not ev[ig].isFinal() or ev[ig].pT() <= bg.PHOTON_PT_MIN_GEV:
+                continue
+            split(ev, ig, bg._final_leptons(ev), w_h, n_soft + k, pt_hat, ORIGIN_HARD,
+                  task.oversample, 1)
+        sigma_h_mb, sigma_h_err_mb = ph.infoPython().sigmaGen(), ph.infoPython().sigmaErr()
+    else:
+        sigma_h_mb = sigma_h_err_mb = 0.0
+    cpu_h = time.process_time() - t_h0
+
+    # H weights per generated S event: (σ_H/σ_W) · ΣwS / ΣwH.
+    factor = (sigma_h_mb / sigma_w_mb) * sumw_gen / sumw_h if sumw_h > 0 else 0.0
+    presel_arr = np.array(presel, dtype=float).reshape(-1, 5)
+    if hard_rows:
+        presel_arr[hard_rows, 2] *= factor
+    if buf is not None:
+        for i in hard_buf:
+            buf._weights[i] *= factor  # noqa: SLF001 (H weights known only at the end)
+    sumw_written = stats["sumw_written_S"] + factor * stats["sumw_written_H"]
+    cpu = time.process_time() - t0
+    settings = [*s_settings, "# sample H:", *h_settings]
+    extra_meta = {
+        "slice_pt_GeV": p_cut, "hard_fraction": task.hard_fraction,
+        "n_generated_H": n_hard - n_fail_h, "n_generated_S": n_soft - n_fail,
+        "sigma_pythia_W_mb": sigma_w_mb, "sigma_pythia_W_err_mb": sigma_w_err_mb,
+        "sigma_pythia_H_mb": sigma_h_mb, "sigma_pythia_H_err_mb": sigma_h_err_mb,
+        "weight_factor_H": factor, "cpu_seconds_S": cpu_s, "cpu_seconds_H": cpu_h,
+        "oversample_soft": task.oversample_soft,
+    }
+    if forced_fsr:
+        from samples.background_fsr import X_CUT as _xc
+
+        extra_meta.update(fsr_emissions=task.fsr_emissions, fsr_x_cut=_xc)
+    path = None
+    if buf is not None and len(buf) > 0:
+        # Per-part CPU times stay out of the file (they vary between identical regenerations).
+        file_meta = {k: v for k, v in extra_meta.items() if not k.startswith("cpu_seconds")}
+        path = bg._write(task, buf, settings, sumw_gen=sumw_gen, n_gen=n_soft - n_fail,
+                         cpu=cpu, extra_meta=file_meta)
+    return bg.JobResult(task=task, path=path, n_generated=task.events - n_fail - n_fail_h,
+                        n_failed=n_fail + n_fail_h, sumw_generated=sumw_gen,
+                        sumw_written=sumw_written, n_written=stats["written"], cpu_seconds=cpu,
+                        loose_ee=loose[11, 0] + factor * loose[11, 1],
+                        loose_mumu=loose[13, 0] + factor * loose[13, 1], presel=presel_arr,
+                        settings=settings,
+                        presel_aux=np.array(aux, dtype=float).reshape(-1, 4),
+                        extra=extra_meta)
+
+
+def slice_summary(res: Any) -> dict[str, float]:
+    """σ_presel contributions [fraction of Σw] by photon origin and sample of a sliced (or
+    forced-with-aux) result: keys ``S_isr``, ``S_fsr_lepton``, ``S_fsr_other``, ``H``."""
+    p, a = res.presel, res.presel_aux
+    tot = p[:, 2].sum() if len(p) else 0.0
+    out = {}
+    for name, sel in (("S_isr", (a[:, 3] == 0) & (a[:, 0] == ORIGIN_ISR)),
+                      ("S_fsr_lepton", (a[:, 3] == 0) & (a[:, 0] == ORIGIN_FSR_LEPTON)),
+                      ("S_fsr_other", (a[:, 3] == 0) & (a[:, 0] == ORIGIN_FSR_OTHER)),
+                      ("H", a[:, 3] == 1)):
+        out[name] = float(p[sel, 2].sum() / tot) if tot > 0 else math.nan
+    return out
