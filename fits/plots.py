@@ -26,9 +26,6 @@ ANALYSIS_STYLE = {"prompt": ("tab:blue", "-"), "displaced": ("tab:red", "-"), "c
 
 
 def _figure() -> tuple[Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     import mplhep
 

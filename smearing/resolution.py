@@ -158,9 +158,6 @@ def dielectron_mass_resolution(
 
 def plot_mass_resolution(curves: list[ResolutionCurve], path: str | Path) -> Path:
     """Plot relative resolution vs m_ZD for each curve (seed 003 Fig. 2); write atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from darknu.io import atomic_path

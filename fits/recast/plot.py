@@ -78,9 +78,6 @@ def plot_summary(
     title: str = r"$m_{Z'} = 30$ MeV, $\alpha_D = 0.25$, $\alpha\epsilon^2 = 2\times10^{-10}$, Dirac",
 ) -> Path:
     """Write the (m_N, |U_μ4|²) summary figure (90% CL CLs limits, nominal solid / conservative dashed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.8))

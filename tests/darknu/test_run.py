@@ -14,45 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from darknu.config import load_config
 from darknu.parallel import ExecutorSpec
 from darknu.run import run
-
-TINY = """
-base = "quick"
-[run]
-name = "tiny"
-seed = 7
-[samples]
-signal_events = 300
-signal_jobs = 2
-[samples.scan_mzd_fixed]
-m_ZD = 0.03
-m_N = [1.0]
-[samples.scan_mn_3mzd]
-m_ZD = [0.3]
-[samples.background]
-processes = ["W_munu_gstar"]
-events = 400
-jobs = 2
-[processing]
-electron_pt_min = [5.0, 1.0]
-chunksize = 200
-[limits]
-scenarios = ["run2"]
-methods = ["pyhf", "window"]
-[recast]
-experiments = []
-combine = false
-"""
-
-
-@pytest.fixture(scope="module")
-def tiny_cfg(tmp_path_factory):
-    f = tmp_path_factory.mktemp("cfg") / "tiny.toml"
-    f.write_text(TINY)
-    return load_config(f)
-
 
 def _hist_arrays(path: Path) -> dict[str, np.ndarray]:
     from processors.histio import load_histograms
@@ -87,13 +50,6 @@ def _assert_same_limits(a: Path, b: Path) -> None:
             assert lb[key][1] is None, key
         else:
             assert lb[key][1] == pytest.approx(limit, rel=1e-6), key
-
-
-@pytest.fixture(scope="module")
-def local_run(tiny_cfg, tmp_path_factory):
-    out = tmp_path_factory.mktemp("local")
-    run(tiny_cfg, out_dir=out, executor=ExecutorSpec("futures", workers=2))
-    return out
 
 
 @pytest.mark.slow
