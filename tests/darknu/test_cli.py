@@ -26,3 +26,14 @@ def test_darknu_error_is_one_line_and_exit_2(tmp_path):
     assert proc.returncode == 2
     assert "bad.toml (line 3): samples.signal_events = 0 is invalid" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_run_refuses_a_directory_it_did_not_make(tmp_path, capsys):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    assert main(["run", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"output directory {out} holds files that darknu run did not write" in err
+    assert "--force" in err
+    assert (out / "thesis.tex").read_text() == "years of work"
