@@ -307,6 +307,27 @@ def _hs(up: np.ndarray, down: np.ndarray) -> dict[str, list[float]]:
     return {"hi_data": [float(x) for x in up], "lo_data": [float(x) for x in down]}
 
 
+def _norm_and_shape(name: str, nom: np.ndarray, up: np.ndarray, down: np.ndarray) -> list[dict[str, Any]]:
+    """A signal variation as HistFactory's normsys (rate) + normalised histosys (shape).
+
+    A plain histosys interpolates linearly and, extrapolated to a few sigma, takes the
+    signal to zero at finite cost: the fit then switches a background-free signal off and
+    the expected limit saturates (√q_A stalls below the +2σ target). The rate part as a
+    normsys (exponential interpolation) never reaches zero; the shape part keeps each
+    template's normalisation. Both share the parameter ``name``.
+    """
+    n, u, d = float(nom.sum()), float(up.sum()), float(down.sum())
+    mods: list[dict[str, Any]] = []
+    if u > 0 and d > 0 and (abs(u / n - 1) > 1e-12 or abs(d / n - 1) > 1e-12):
+        mods.append({"name": name, "type": "normsys", "data": {"hi": u / n, "lo": d / n}})
+    if nom.size > 1:
+        up_shape = up * (n / u) if u > 0 else nom
+        down_shape = down * (n / d) if d > 0 else nom
+        if _differs(up_shape, nom) or _differs(down_shape, nom):
+            mods.append({"name": name, "type": "histosys", "data": _hs(up_shape, down_shape)})
+    return mods
+
+
 def _differs(a: np.ndarray, b: np.ndarray) -> bool:
     return not np.allclose(a, b, rtol=1e-9, atol=1e-12)
 
@@ -352,16 +373,12 @@ def channel_spec(
     flav = t.flavour
     sig_mods: list[dict[str, Any]] = [{"name": POI, "type": "normfactor", "data": None}]
     if _differs(s["eff_up"][0], s["nominal"][0]) or _differs(s["eff_down"][0], s["nominal"][0]):
-        sig_mods.append(
-            {"name": "lhc_lepton_eff", "type": "histosys", "data": _hs(s["eff_up"][0], s["eff_down"][0])}
-        )
+        sig_mods += _norm_and_shape("lhc_lepton_eff", s["nominal"][0], s["eff_up"][0], s["eff_down"][0])
     else:  # templates carry no variation: apply 85 ± 5% per lepton on three leptons directly
         log.warning("%s: eff_up/eff_down equal nominal; using normsys (90/85)^3, (80/85)^3", t.name)
         sig_mods.append({"name": "lhc_lepton_eff", "type": "normsys", "data": dict(LEPTON_EFF_NORMSYS)})
     if _differs(s["res_up"][0], s["nominal"][0]) or _differs(s["res_down"][0], s["nominal"][0]):
-        sig_mods.append(
-            {"name": f"lhc_mass_res_{flav}", "type": "histosys", "data": _hs(s["res_up"][0], s["res_down"][0])}
-        )
+        sig_mods += _norm_and_shape(f"lhc_mass_res_{flav}", s["nominal"][0], s["res_up"][0], s["res_down"][0])
     if sig_rel >= mcstat_threshold:
         sig_mods.append(
             {

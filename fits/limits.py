@@ -284,9 +284,33 @@ def expected_limit(
         if not pending:
             break
     else:
-        raise FitError(f"expected limits did not converge to rtol={rtol:g} (bands {pending})")
+        # The interpolation did not settle (it can oscillate where √q_A(μ) bends, e.g. in
+        # background-free channels): √q_A is monotonic in μ, so solve each remaining band
+        # by bisection between fitted points that bracket its target.
+        for i in pending:
+            limits[i] = _bisect_band(qa, targets[i], rtol=rtol, what=f"{N_SIGMAS[i]:+d}σ band")
     lo2, lo1, med, hi1, hi2 = limits
     return ExpectedLimit(med, (lo1, hi1), (lo2, hi2), qa.n_fits, tuple(qa.used), qa.fit_time)
+
+
+def _bisect_band(qa: Any, target: float, *, rtol: float, what: str) -> float:
+    """μ with √q_A(μ) = ``target`` by Brent's method between bracketing fitted points."""
+    from scipy.optimize import brentq
+
+    pts = sorted((m, math.sqrt(max(v[0], 0.0))) for m, v in qa.cache.items() if m > 0)
+    below = [m for m, y in pts if y < target]
+    above = [m for m, y in pts if y > target]
+    if not above:
+        raise FitError(f"expected limit ({what}) above every fitted point; cannot solve")
+    hi = min(above)
+    lo = max((m for m in below if m < hi), default=hi)
+    for _ in range(12):  # walk down until the bracket opens (√q_A -> 0 as mu -> 0)
+        if lo < hi and qa(lo) < target:
+            break
+        lo /= 10.0
+    else:
+        raise FitError(f"expected limit ({what}) not bracketed down to mu = {lo:.3g}; cannot solve")
+    return float(brentq(lambda m: qa(m) - target, lo, hi, rtol=rtol))  # qa returns √q_A
 
 
 def _solve_interp(xs: np.ndarray, ys: np.ndarray, target: float, poi_max: float) -> float:
