@@ -15,9 +15,11 @@ For a mass point (m_N, m_ZD, αε²) and each channel ``lhc_{ee,mumu}_{prompt,di
   background-free, so there is no sideband to fit and a shape adds nothing.
 * **Signal** ``signal``: the template at |U_μ4|² = U2_REF = 1e-4 scaled by the POI
   ``mu`` = |U_μ4|²/U2_REF (the signal is linear in |U_μ4|²). Modifiers: ``lhc_lepton_eff``
-  (histosys from the ``eff_up/eff_down`` templates: 85 ± 5% per lepton, three leptons;
-  correlated over channels), ``lhc_mass_res_<flavour>`` (histosys from ``res_up/res_down``:
-  μ 2 ± 1%, e optimistic vs pessimistic smearing; correlated prompt/displaced),
+  (from the ``eff_up/eff_down`` templates: 85 ± 5% per lepton, three leptons;
+  correlated over channels), ``lhc_mass_res_<flavour>`` (from ``res_up/res_down``:
+  μ 2 ± 1%, e optimistic vs pessimistic smearing; correlated prompt/displaced); each as
+  a normsys for its rate plus a normalised histosys for its shape (:func:`_norm_and_shape`:
+  a plain histosys extrapolates linearly to zero signal and the limits saturate),
   and the signal's MC statistics as a channel normalisation uncertainty
   ``lhc_<channel>_signal_mcstat`` (normsys ×(1 ± δ), δ = √Σw²/Σw of the channel, when
   δ > 5%). The signal is deliberately *not* in the per-bin ``staterror``: in a
