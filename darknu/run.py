@@ -382,7 +382,7 @@ def _recast_stages(
                 input_files=lambda: [rdir / "recast.json", *(d / "limits.json" for d in limit_dirs.values())],
             )
         )
-        written.append(cdir)
+        written += sorted(cdir.glob("*/combined_limits.json"))
     return written
 
 
