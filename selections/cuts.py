@@ -78,6 +78,27 @@ def charged_ht(pt: ak.Array, eta: ak.Array, *, cuts: Table2Cuts) -> np.ndarray:
     return ak.to_numpy(ak.sum(ak.where(sel, pt, 0.0), axis=1)).astype(np.float64)
 
 
+def charged_ht_flat(
+    counts: np.ndarray, hadrons: dict[str, np.ndarray], *, cuts: Table2Cuts
+) -> np.ndarray:
+    """:func:`charged_ht` from per-event ``counts`` and flat ``{"pt": ..., "eta": ...}``
+    (bit-identical: same comparisons, same order and precision of the additions).
+
+    >>> h = {"pt": np.array([3.0, 1.0, 5.0]), "eta": np.array([0.0, 0.0, 3.0])}
+    >>> charged_ht_flat(np.array([3, 0]), h, cuts=Table2Cuts()).tolist()
+    [3.0, 0.0]
+    """
+    from selections.kernels import segment_sum_selected
+
+    pt, eta = np.asarray(hadrons["pt"]), np.asarray(hadrons["eta"])
+    sel = (pt > cuts.ht_hadron_pt_min) & (np.abs(eta) < cuts.ht_hadron_eta_max)
+    # ak.where(sel, pt, 0.0) promotes to float64 (awkward treats 0.0 as a float64 array)
+    vals = np.where(sel, pt.astype(np.result_type(pt.dtype, np.float64), copy=False), 0.0)
+    return segment_sum_selected(
+        np.asarray(counts, dtype=np.int64), np.ascontiguousarray(vals), sel
+    ).astype(np.float64)
+
+
 # ---- event level (flat) ------------------------------------------------------------------
 
 

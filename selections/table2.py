@@ -14,6 +14,7 @@ import awkward as ak
 import numpy as np
 from coffea.analysis_tools import PackedSelection
 
+from selections.kernels import three_lepton_slots
 from selections.cuts import (
     ELECTRON_PDGID,
     MUON_PDGID,
@@ -88,34 +89,16 @@ def three_leptons_flat(
     """
     counts = np.asarray(counts, dtype=np.int64)
     n_ev = len(counts)
-    good = np.asarray(good, dtype=bool)
-    event = np.repeat(np.arange(n_ev), counts)
-    n_good = (
-        np.bincount(event[good], minlength=n_ev).astype(np.int64) if n_ev else np.zeros(0, np.int64)
+    good = np.ascontiguousarray(good, dtype=bool)
+    # Per-event pT ranking of the good leptons over the offsets (numba; ties keep input
+    # order, as a stable argsort of -pT does): slot-major (3, n_ev) flat indices.
+    n_good, take_t = three_lepton_slots(
+        counts, good, np.ascontiguousarray(flat["pt"], dtype=np.float64)
     )
-    # Per-event pT ranking on a padded (events x max multiplicity) matrix: a row-wise
-    # stable argsort of a few columns is much cheaper than a global lexsort.
-    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]) if n_ev else np.zeros(0, np.int64)
-    width = int(counts.max(initial=0))
     veto = np.where(n_good == 3, 1.0, np.where(n_good == 4, float(veto_inefficiency), 0.0))
     has = veto > 0
-    if width >= 3:
-        pos = np.arange(len(event)) - offsets[event]
-        key = np.full((n_ev, width), np.inf)
-        key[event, pos] = np.where(good, -np.asarray(flat["pt"], dtype=np.float64), np.inf)
-        order = np.argsort(key, axis=1, kind="stable")
-        four = n_good == 4
-        if four.any():  # l1 and the two softest: ranks 0, 2, 3
-            ranks = np.where(four[:, None], np.array([0, 2, 3]), np.array([0, 1, 2]))
-            take = offsets[:, None] + np.take_along_axis(order, ranks, axis=1)
-        else:
-            take = offsets[:, None] + order[:, :3]
-        take[~has] = 0
-    else:
-        take = np.zeros((n_ev, 3), np.int64)
     # Gather slot-major (3, n_ev) and hand out the (n_ev, 3) transpose: each slot column
     # (``fields[f][:, i]``) is then contiguous, which the per-slot arithmetic downstream likes.
-    take_t = np.ascontiguousarray(take.T)
     missing = ~has
     any_missing = bool(missing.any())
     fields = {}
@@ -123,7 +106,7 @@ def three_leptons_flat(
         dtype = np.int64 if f == "slot_index" else np.float64
         src = np.asarray(flat[f], dtype=dtype)
         if src.size:
-            vals = src[take_t]
+            vals = np.take(src, take_t)
             if any_missing:
                 vals[:, missing] = 0
         else:

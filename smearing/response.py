@@ -234,6 +234,50 @@ def smear_leptons(
     )
 
 
+def smear_leptons_variations(
+    model: DetectorModel,
+    *,
+    pt: np.ndarray,
+    eta: np.ndarray,
+    phi: np.ndarray,
+    is_electron: np.ndarray,
+    z: np.ndarray,
+    variations: dict[str, tuple[str, str]],
+    electron_sigmas: dict[str, dict[str, np.ndarray]],
+) -> dict[str, SmearedLeptons]:
+    """:func:`smear_leptons` for several ``{name: (electron_set, muon_variation)}`` at once.
+
+    The same draws ``z`` serve every variation; eta and phi depend only on the electron
+    set (muons get pT smearing only), so they are computed once per set and shared.
+    ``electron_sigmas[set]`` as from :func:`electron_resolutions`. Each result is
+    identical to the corresponding ``smear_leptons`` call.
+    """
+    pt = np.asarray(pt, dtype=np.float64)
+    eta = np.asarray(eta, dtype=np.float64)
+    phi = np.asarray(phi, dtype=np.float64)
+    is_e = np.asarray(is_electron, dtype=bool)
+    z = np.asarray(z, dtype=np.float64).reshape(len(pt), 3)
+    z_pt, z_cot, z_phi = (np.ascontiguousarray(z[:, i]) for i in range(3))
+    angles: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    out = {}
+    for name, (eset, muvar) in variations.items():
+        sig = electron_sigmas[eset]
+        if eset not in angles:
+            s_cot = np.zeros(len(pt))
+            s_phi = np.zeros(len(pt))
+            s_cot[is_e] = sig["cottheta"]
+            s_phi[is_e] = sig["phi"]
+            angles[eset] = (
+                smear_eta_via_cottheta(eta, s_cot, z_cot),
+                smear_phi(phi, s_phi, z_phi),
+            )
+        s_pt = np.full(len(pt), model.muon_sigma_ptrel(muvar))
+        s_pt[is_e] = sig["ptrel"]
+        eta_s, phi_s = angles[eset]
+        out[name] = SmearedLeptons(pt=smear_pt(pt, s_pt, z_pt), eta=eta_s, phi=phi_s)
+    return out
+
+
 def electron_resolutions(
     model: DetectorModel,
     electron_set: str,
