@@ -14,6 +14,7 @@ shared, so absolute numbers are under contention, ratios are measured in one pro
 
 Run: ``python benchmarks/bench_background.py [--events N] [--process P] [--methods ...]``,
 e.g. ``--methods forced,sliced`` for the forced/sliced comparison of docs/background.md §8
+(``--methods forced,sliced_fsr,sliced_fsrq`` for the forced-emission methods)
 (for ``sliced`` N_gen counts the inclusive-W events of sample S; sample H's events are
 normalised to them, see :mod:`samples.background_sliced`).
 """
@@ -59,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="sliced: slicing pT [GeV] (default samples.background.SLICE_PT_GEV)")
     ap.add_argument("--hard-fraction", type=float, default=None, dest="hard_fraction",
                     help="sliced: fraction of events in sample H (default HARD_FRACTION)")
+    ap.add_argument("--fsr-emissions", type=int, default=None, dest="fsr_emissions",
+                    help="sliced_fsr(q): forced W-lepton emissions per event (default FSR_EMISSIONS)")
+    ap.add_argument("--quark-emissions", type=int, default=None, dest="quark_emissions",
+                    help="sliced_fsrq: forced emissions per final-state quark (default "
+                         "QUARK_EMISSIONS)")
     args = ap.parse_args(argv)
     keys = {"W_munu_gstar": ("W_munu", 1.0), "W_enu_gstar": ("W_enu", 1.0)}
     if args.process not in keys:
@@ -72,12 +78,16 @@ def main(argv: list[str] | None = None) -> int:
     table = {"plain": ("plain", 1, 1), "enhanced": ("enhanced", 1, 1), "forced": ("forced", 1, 1),
              "forced_x": ("forced", args.oversample, 1), "reshower5": ("reshower", 1, 5),
              "reshower20": ("reshower", 1, 20), "sliced": ("sliced", 1, 1),
-             "sliced_fsr": ("sliced_fsr", 1, 1)}
+             "sliced_fsr": ("sliced_fsr", 1, 1), "sliced_fsrq": ("sliced_fsrq", 1, 1)}
     runs = [table[m] for m in args.methods.split(",")]
     sliced_kw = {"slice_pt": args.slice_pt or SLICE_PT_GEV,
                  "hard_fraction": args.hard_fraction or HARD_FRACTION}
     for method, over, resh in runs:
-        kw = sliced_kw if method.startswith("sliced") else {}
+        kw = dict(sliced_kw) if method.startswith("sliced") else {}
+        if method in ("sliced_fsr", "sliced_fsrq") and args.fsr_emissions:
+            kw["fsr_emissions"] = args.fsr_emissions
+        if method == "sliced_fsrq" and args.quark_emissions:
+            kw["quark_emissions"] = args.quark_emissions
         r = run_job(JobTask(args.process, method, 13.0, args.events, args.seed, 0, False, None,
                             over, False, resh, **kw))
         l_eff, n_eff, n_sel = effective_lumi(r, xs)

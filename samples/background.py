@@ -16,6 +16,10 @@ Methods (``docs/background.md`` has the physics, the validation and the numbers)
 - ``sliced_fsr`` (W processes; experimental): ``sliced`` plus a forced photon emission off
   the W-decay lepton (:mod:`samples.background_fsr`, sample D) replacing the shower's
   lepton photons with energy fraction above ``X_CUT``.
+- ``sliced_fsrq`` (W processes; experimental): ``sliced_fsr`` plus a forced photon
+  emission off every final-state quark (sample Q, Pythia's QED dipole recoiler
+  reconstructed from the event history) replacing the shower's quark photons with lab
+  p_T above ``Q_PT_CUT`` (docs/background.md §8).
 - ``reshower`` (W processes; experimental): as ``forced``, but the W decay leptons are
   not showered by the main Pythia instance (``TimeShower:QEDshowerByL = off``); a second
   instance re-showers the W → ℓν system ``reshowers`` times per W event
@@ -77,9 +81,12 @@ _PROCESS_TABLE: dict[str, tuple[str, tuple[str, ...], str, float]] = {
     ),
 }
 PROCESSES: tuple[str, ...] = tuple(_PROCESS_TABLE)
-METHODS: tuple[str, ...] = ("forced", "sliced", "sliced_fsr", "reshower", "forced_unordered",
-                             "enhanced", "plain", "vincia")
-FORCED_METHODS = frozenset({"forced", "sliced", "sliced_fsr", "reshower", "forced_unordered"})
+METHODS: tuple[str, ...] = ("forced", "sliced", "sliced_fsr", "sliced_fsrq", "reshower",
+                             "forced_unordered", "enhanced", "plain", "vincia")
+FORCED_METHODS = frozenset({"forced", "sliced", "sliced_fsr", "sliced_fsrq", "reshower",
+                            "forced_unordered"})
+#: Methods run by :func:`samples.background_sliced.run_sliced_job`.
+SLICED_METHODS = ("sliced", "sliced_fsr", "sliced_fsrq")
 #: Default number of W-decay re-showers per W event of the ``reshower`` method.
 RESHOWERS = 20
 #: ``sliced`` defaults (values and reasons in samples.background_sliced / docs §8).
@@ -87,6 +94,8 @@ SLICE_PT_GEV = 5.0
 HARD_FRACTION = 0.02
 #: ``sliced_fsr``: forced W-lepton photon emissions per W event (samples.background_fsr).
 FSR_EMISSIONS = 4
+#: ``sliced_fsrq``: forced photon emissions per final-state quark (samples.background_fsr).
+QUARK_EMISSIONS = 1
 
 #: Photons split by the forced method: p_T > 2 GeV (both leptons of a pair need
 #: p_T > 1 GeV in the loosest selection scenario, spec §4).
@@ -241,6 +250,8 @@ class JobTask:
     oversample_soft: int = 1
     #: ``sliced_fsr`` only: forced W-lepton emissions per W event (sample D).
     fsr_emissions: int = FSR_EMISSIONS
+    #: ``sliced_fsrq`` only: forced photon emissions per final-state quark (sample Q).
+    quark_emissions: int = QUARK_EMISSIONS
 
 
 @dataclass
@@ -300,7 +311,7 @@ def _recoiler(event: Any, i_gamma: int) -> int | None:
 
 def run_job(task: JobTask) -> JobResult:
     """Generate one job: Pythia events, forced splitting, filter, write (if ``out_path``)."""
-    if task.method in ("sliced", "sliced_fsr"):
+    if task.method in SLICED_METHODS:
         from samples.background_sliced import run_sliced_job
 
         return run_sliced_job(task)
@@ -560,7 +571,8 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
                hadron_level: bool, method: str, out_dir: str | Path | None, oversample: int = 1,
                force: bool = False, reshowers: int = RESHOWERS, slice_pt: float = SLICE_PT_GEV,
                hard_fraction: float = HARD_FRACTION,
-               fsr_emissions: int = FSR_EMISSIONS) -> list[JobTask]:
+               fsr_emissions: int = FSR_EMISSIONS,
+               quark_emissions: int = QUARK_EMISSIONS) -> list[JobTask]:
     """Validate the parameters and split the request into jobs (nothing is generated)."""
     from darknu.errors import check_range
     from samples.jobs import SEED_MAX, check_count, split_events
@@ -574,10 +586,11 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
     oversample = check_count("oversample", oversample, low=1, high=1000)
     reshowers = check_count("reshowers", reshowers, low=1, high=10000)
     fsr_emissions = check_count("fsr_emissions", fsr_emissions, low=1, high=1000)
+    quark_emissions = check_count("quark_emissions", quark_emissions, low=1, high=1000)
     if method == "reshower" and not process.startswith("W_"):
         raise ParameterError(f"method 'reshower' is implemented for W processes only, not {process!r}")
     per_job = split_events(events, jobs)
-    if method in ("sliced", "sliced_fsr"):
+    if method in SLICED_METHODS:
         from samples.background_sliced import check_sliced
 
         slice_pt = check_range("slice_pt", slice_pt, low=0.0, unit="GeV")
@@ -592,7 +605,8 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
             out = str(Path(out_dir) / f"{process}_{tag}_s{seed}_j{j}.root")
         tasks.append(JobTask(process, method, s, n, seed, j, bool(hadron_level), out,
                              oversample, force, reshowers, slice_pt=slice_pt,
-                             hard_fraction=hard_fraction, fsr_emissions=fsr_emissions))
+                             hard_fraction=hard_fraction, fsr_emissions=fsr_emissions,
+                             quark_emissions=quark_emissions))
     return tasks
 
 
@@ -613,6 +627,7 @@ def generate_background(
     slice_pt: float = SLICE_PT_GEV,
     hard_fraction: float = HARD_FRACTION,
     fsr_emissions: int = FSR_EMISSIONS,
+    quark_emissions: int = QUARK_EMISSIONS,
 ) -> list[Path]:
     """Generate ``events`` Pythia events of ``process`` in ``jobs`` jobs; write ROOT files
     and the fileset entry ``<process>__nominal`` (``<process>_hadrons__nominal`` for
@@ -625,7 +640,8 @@ def generate_background(
     [GeV], the rest inclusive W with initial-state photons above ``slice_pt`` not split
     (:mod:`samples.background_sliced`); ``oversample`` applies to sample H there.
     ``method="sliced_fsr"`` (experimental) adds ``fsr_emissions`` forced W-lepton photon
-    emissions per event (:mod:`samples.background_fsr`).
+    emissions per event (:mod:`samples.background_fsr`); ``method="sliced_fsrq"``
+    (experimental) also ``quark_emissions`` forced photon emissions per final-state quark.
     """
     from darknu.io import prepare_output_dir
     from samples.fileset import update_fileset
@@ -634,7 +650,7 @@ def generate_background(
                        hadron_level=hadron_level, method=method, out_dir=out_dir,
                        oversample=oversample, force=force, reshowers=reshowers,
                        slice_pt=slice_pt, hard_fraction=hard_fraction,
-                       fsr_emissions=fsr_emissions)
+                       fsr_emissions=fsr_emissions, quark_emissions=quark_emissions)
     out = prepare_output_dir(out_dir, force=force, resume=True)
     for t in tasks:
         if t.out_path and Path(t.out_path).exists() and not force:
@@ -697,6 +713,9 @@ def register_cli(generate_subparsers: Any) -> None:
                    help="method sliced: fraction of the events generated as q qbar' -> W gamma")
     p.add_argument("--fsr-emissions", type=int, default=FSR_EMISSIONS, dest="fsr_emissions",
                    help="method sliced_fsr: forced W-lepton photon emissions per event")
+    p.add_argument("--quark-emissions", type=int, default=QUARK_EMISSIONS,
+                   dest="quark_emissions",
+                   help="method sliced_fsrq: forced photon emissions per final-state quark")
     p.add_argument("--hadron-level", action="store_true",
                    help="MPI + hadronisation (for H_T-veto / isolation efficiencies)")
     p.add_argument("--out", required=True, type=Path)
@@ -714,7 +733,7 @@ def _cli(args: Any) -> int:
             jobs=args.jobs, executor=spec, hadron_level=args.hadron_level, method=args.method,
             oversample=args.oversample, reshowers=args.reshowers, force=args.force,
             slice_pt=args.slice_pt, hard_fraction=args.hard_fraction,
-            fsr_emissions=args.fsr_emissions))
+            fsr_emissions=args.fsr_emissions, quark_emissions=args.quark_emissions))
     print(f"wrote {n} background files and {args.out / 'fileset.json'}")
     return 0
 

@@ -40,6 +40,8 @@ import numpy as np
 ORIGIN_HARD, ORIGIN_ISR, ORIGIN_FSR_LEPTON, ORIGIN_FSR_OTHER = 0, 1, 2, 3
 #: ``sliced_fsr`` only: photon of the forced W-lepton emission (sample D, part 2).
 ORIGIN_FORCED_FSR = 4
+#: ``sliced_fsrq`` only: photon of the forced final-state-quark emission (sample Q, part 3).
+ORIGIN_FORCED_QUARK = 5
 
 _W_CHANNEL = {"W_munu_gstar": "24:onIfAny = 13", "W_enu_gstar": "24:onIfAny = 11"}
 
@@ -144,6 +146,8 @@ def run_sliced_job(task: Any) -> Any:
 
     t0 = time.process_time()
     rng = np.random.default_rng([task.seed, task.job, 0xBAC7])
+    rng_q = np.random.default_rng([task.seed, task.job, 0xBAC8])
+    charged_final: list[int] = []
     buf = EventBuffer(hadron_level=task.hadron_level) if task.out_path else None
     loose = {(11, 0): 0.0, (13, 0): 0.0, (11, 1): 0.0, (13, 1): 0.0}
     presel: list[tuple[float, float, float, int, int]] = []
@@ -242,6 +246,82 @@ def run_sliced_job(task: Any) -> Any:
                 ev[i_lep].p(old_l)
                 ev[i_nu].p(old_n)
 
+    def emit_split_quark(ev: Any, iq: int, ir: int, r_in: bool, em: Any, q_old: Any,
+                         r_old: Any, fl_all: list[Any], w_ev: float, iev: int,
+                         w_moved: list[int]) -> None:
+        """Sample Q: split the forced quark photon ``em`` (emitted off the quark copy of
+        momentum ``q_old`` with recoiler momentum ``r_old`` at the emission p_T). The final
+        quark and a final-state recoiler take the emission's momentum change; a W
+        recoiler's decay products are boosted from the old to the new W frame. The
+        photon's splitting recoiler is chosen as in S (smallest p_γ·p_j/chargeType_j²
+        among the final charged particles after the emission)."""
+        dq = [em.quark[k] - q_old[k] for k in range(4)]
+        qf = [a + b for a, b in zip(_p4(ev[iq]), dq)]
+        p3 = math.sqrt(qf[1] ** 2 + qf[2] ** 2 + qf[3] ** 2)
+        if qf[0] <= p3:  # later gluon emissions took more than the quark's new energy
+            qf[0] = math.sqrt(p3 * p3 + ev[iq].m() ** 2)
+        moved: dict[int, tuple[float, float, float, float]] = {iq: tuple(qf)}
+        if not r_in:
+            if ev[ir].idAbs() == 24:
+                b_old = (-r_old[1] / r_old[0], -r_old[2] / r_old[0], -r_old[3] / r_old[0])
+                wn = em.recoiler
+                b_new = (wn[1] / wn[0], wn[2] / wn[0], wn[3] / wn[0])
+                for j in (ir, *w_moved):
+                    moved[j] = _boost(_boost(_p4(ev[j]), b_old), b_new)
+            else:
+                moved[ir] = tuple(a + b - c for a, b, c in zip(_p4(ev[ir]), em.recoiler, r_old))
+        # Recoiler of the photon splitting: smallest p_γ·p_j / chargeType_j² (final, charged).
+        pg = em.photon
+        i_sr, best = None, math.inf
+        for j in charged_final:
+            pj = moved.get(j, None) or _p4(ev[j])
+            ct = ev[j].chargeType()
+            v = (pg[0] * pj[0] - pg[1] * pj[1] - pg[2] * pj[2] - pg[3] * pj[3]) / (ct * ct)
+            if 0.0 < v < best:
+                i_sr, best = j, v
+        if i_sr is None:
+            return
+        p_sr = moved.get(i_sr, None) or _p4(ev[i_sr])
+        for lid, mlep in ((11, M_ELECTRON_GEV), (13, M_MUON_GEV)):
+            sp = force_split(pg, p_sr, scale_gev=em.pt_evol, m_lepton=mlep, rng=rng,
+                             alpha_em=alpha, sudakov=True)
+            if sp is None:
+                continue
+            bias = em.weight * sp.weight
+            new = []
+            for i, lp in fl_all:
+                if i == i_sr:
+                    new.append((lp[0], *sp.recoiler))
+                elif i in moved:
+                    new.append((lp[0], *moved[i]))
+                else:
+                    new.append(lp)
+            new.append((lid, *sp.lepton_minus))
+            new.append((-lid, *sp.lepton_plus))
+            if not bg.passes_gen_filter(new):
+                continue
+            pt_g = math.hypot(pg[1], pg[2])
+            if buf is None:
+                record(new, w_ev * bias, iev, None, bias / task.quark_emissions,
+                       ORIGIN_FORCED_QUARK, pt_g, em.pt_evol, 3)
+                continue
+            n0 = ev.size()
+            saved = {j: ev[j].p() for j in set(moved) | {i_sr}}
+            try:
+                for j, v in moved.items():
+                    ev[j].p(pythia8mc.Vec4(v[1], v[2], v[3], v[0]))
+                e, x, y, z = pg
+                ig = ev.append(22, 51, iq, 0, 0, 0, 0, 0, x, y, z, e, 0.0)
+                ev[ig].scale(em.pt_evol)
+                bg._apply_split(ev, ig, i_sr, lid, sp)
+                record(new, w_ev * bias, iev, ev, bias / task.quark_emissions,
+                       ORIGIN_FORCED_QUARK, pt_g, em.pt_evol, 3)
+            finally:
+                while ev.size() > n0:
+                    ev.popBack()
+                for j, v in saved.items():
+                    ev[j].p(v)
+
     # ---- sample S: inclusive W, forced splitting, ISR photons above p_cut vetoed.
     py = make(s_settings)
     alpha = py.coupSM.alphaEM
@@ -249,9 +329,14 @@ def run_sliced_job(task: Any) -> Any:
     n_fail = 0
     sumw_gen = 0.0
     t_s0 = time.process_time()
-    forced_fsr = task.method == "sliced_fsr"
+    forced_fsr = task.method in ("sliced_fsr", "sliced_fsrq")
+    forced_q = task.method == "sliced_fsrq"
     if forced_fsr:
         from samples.background_fsr import X_CUT, force_emit, photon_fraction
+    if forced_q:
+        from samples.background_forced import _boost
+        from samples.background_fsr import (Q_PT_CUT, _latest_copy_before, force_emit_quark,
+                                            quark_copy_segments, quark_recoiler)
     m_wlep = M_MUON_GEV if task.process == "W_munu_gstar" else M_ELECTRON_GEV
     for iev in range(n_soft):
         if not py.next():
@@ -277,6 +362,8 @@ def run_sliced_job(task: Any) -> Any:
             if forced_fsr and origin == ORIGIN_FSR_LEPTON \
                     and photon_fraction(p_lep, _p4(p), p_nu) > X_CUT:
                 continue  # in sample D
+            if forced_q and origin == ORIGIN_FSR_OTHER and p.pT() > Q_PT_CUT:
+                continue  # in sample Q
             split(ev, ig, fl_all, w_py, iev, scale, origin, task.oversample_soft, 0)
         if forced_fsr:
             for _ in range(task.fsr_emissions):
@@ -284,6 +371,46 @@ def run_sliced_job(task: Any) -> Any:
                 if em is None:
                     continue
                 emit_split(ev, i_lep, i_nu, em, fl_all, w_py / task.fsr_emissions, iev)
+        if forced_q:
+            # One pass over the record: final quarks, final charged particles, and the
+            # final non-partons (W-decay candidates) for the W-recoil boost.
+            quarks, charged_final, nonpartons, i_wb = [], [], [], 0
+            for j in range(ev.size()):
+                pj = ev[j]
+                aid = pj.idAbs()
+                if not pj.isFinal():
+                    if aid == 24:
+                        i_wb = j  # the last W copy (the one that decays)
+                    continue
+                if 1 <= aid <= 5:
+                    quarks.append(j)
+                    charged_final.append(j)
+                elif aid != 21:
+                    nonpartons.append(j)
+                    if pj.chargeType() != 0:
+                        charged_final.append(j)
+            w_moved = [j for j in nonpartons if ev[j].isAncestor(i_wb)] if quarks else []
+            for iq in quarks:
+                rr = quark_recoiler(ev, iq)
+                if rr is None:
+                    continue
+                ir, r_in = rr
+                q = ev[iq]
+                chg2 = (q.chargeType() / 3.0) ** 2
+                for ic, lo, hi in quark_copy_segments(ev, iq):
+                    # Recoiler copy alive when quark copy ``ic`` was (created before its
+                    # successor); incoming recoilers: their final momentum.
+                    nxt = ev[ic].daughter1() if ic != iq else ev.size()
+                    irc = ir if r_in else _latest_copy_before(ev, ir, nxt)
+                    q_old, r_old = _p4(ev[ic]), _p4(ev[irc])
+                    for _ in range(task.quark_emissions):
+                        em = force_emit_quark(q_old, r_old, m_quark=q.m(), m_rec=ev[irc].m(),
+                                              rec_incoming=r_in, charge2=chg2, pt_max=hi,
+                                              pt_min=lo, rng=rng_q, alpha_em=alpha)
+                        if em is None:
+                            continue
+                        emit_split_quark(ev, iq, ir, r_in, em, q_old, r_old, fl_all,
+                                         w_py / task.quark_emissions, iev, w_moved)
     sigma_w_mb, sigma_w_err_mb = py.infoPython().sigmaGen(), py.infoPython().sigmaErr()
     cpu_s = time.process_time() - t_s0
 
@@ -340,6 +467,8 @@ def run_sliced_job(task: Any) -> Any:
         from samples.background_fsr import X_CUT as _xc
 
         extra_meta.update(fsr_emissions=task.fsr_emissions, fsr_x_cut=_xc)
+    if forced_q:
+        extra_meta.update(quark_emissions=task.quark_emissions, quark_photon_pt_cut_GeV=Q_PT_CUT)
     path = None
     if buf is not None and len(buf) > 0:
         # Per-part CPU times stay out of the file (they vary between identical regenerations).
