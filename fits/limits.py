@@ -95,16 +95,23 @@ def pyhf_state(backend: str = "numpy", optimizer: Any = None) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class FitStrategy:
-    """One way of running a conditional fit: scipy optimizer options and initial values."""
+    """One way of running a conditional fit: scipy optimizer options and initial values.
+
+    ``engine``: ``"batched"`` (:func:`batched_fixed_poi_fit`: the same SLSQP minimisation
+    of pyhf's −2 log L with the finite-difference gradient evaluated in one batched pyhf
+    call) or ``"pyhf"`` (``pyhf.infer.mle.fixed_poi_fit`` itself).
+    """
 
     name: str
     tolerance: float | None = None
     maxiter: int | None = None
     warm_start: bool = False
+    engine: str = "pyhf"
 
 
 STRATEGIES: tuple[FitStrategy, ...] = (
-    FitStrategy("warm-start"),
+    FitStrategy("batched-gradient", warm_start=True, engine="batched"),
+    FitStrategy("warm-start", warm_start=True),
     FitStrategy("cold-start", warm_start=False),
     FitStrategy("loose-tolerance", tolerance=1e-6, maxiter=100_000),
     FitStrategy("tight-tolerance", tolerance=1e-10, maxiter=100_000),
@@ -125,10 +132,13 @@ class ExpectedLimit(NamedTuple):
 class _QA:
     """Cached √q_μ,A(μ) of one model on its background-only Asimov observations."""
 
-    def __init__(self, model: Any, data: Any, strategies: Sequence[FitStrategy]) -> None:
+    def __init__(
+        self, model: Any, data: Any, strategies: Sequence[FitStrategy], batched_model: Any = None
+    ) -> None:
         import pyhf
 
         self.model = model
+        self.batched_model = batched_model
         self.data = data
         self.strategies = strategies
         self.init = list(model.config.suggested_init())
@@ -155,8 +165,12 @@ class _QA:
             return max(q, 0.0), pars
         nearest = min(self.cache, key=lambda m: abs(m - mu))
         errors = []
-        for k, st in enumerate(self.strategies):
-            init = list(self.cache[nearest][1]) if st.warm_start or k == 0 else list(self.init)
+        tried = 0
+        for st in self.strategies:
+            if st.engine == "batched" and self.batched_model is None:
+                continue  # no batched model given: pyhf's own fit strategies only
+            tried += 1
+            init = list(self.cache[nearest][1]) if st.warm_start else list(self.init)
             init[self.poi] = mu
             opt_kwargs: dict[str, Any] = {}
             if st.tolerance is not None:
@@ -165,17 +179,12 @@ class _QA:
                 opt_kwargs["maxiter"] = st.maxiter
             t0 = time.perf_counter()
             try:
-                with pyhf_state("numpy", pyhf.optimize.scipy_optimizer(**opt_kwargs)):
-                    pars, twice_nll = pyhf.infer.mle.fixed_poi_fit(
-                        mu,
-                        self.data,
-                        self.model,
-                        init_pars=init,
-                        par_bounds=self.bounds,
-                        fixed_params=self.fixed,
-                        return_fitted_val=True,
-                        do_stitch=True,  # fixed parameters leave the minimisation vector
-                    )
+                fit = batched_fixed_poi_fit if st.engine == "batched" else _pyhf_fixed_poi_fit
+                model = self.batched_model if st.engine == "batched" else self.model
+                pars, twice_nll = fit(
+                    mu, self.data, model, init_pars=init, par_bounds=self.bounds,
+                    fixed_params=self.fixed, **opt_kwargs,
+                )
                 q = float(twice_nll) - self.nll0
                 if not math.isfinite(q):
                     raise FloatingPointError(f"non-finite NLL at mu={mu:g}")
@@ -191,7 +200,7 @@ class _QA:
                 continue
             self.fit_time += time.perf_counter() - t0
             self.n_fits += 1
-            if k > 0:
+            if tried > 1:  # the first strategy tried is the default, anything after a retry
                 self.used.append(st.name)
             return max(q, 0.0), [float(x) for x in pars]
         raise FitError(f"conditional fit at mu={mu:g} failed with every strategy: {'; '.join(errors)}")
@@ -202,6 +211,121 @@ class _QA:
             q, pars = self._fit(key)
             self.cache[key] = (q, pars)
         return math.sqrt(self.cache[key][0])
+
+
+def _pyhf_fixed_poi_fit(
+    mu: float, data: Any, model: Any, *, init_pars: list[float], par_bounds: Any,
+    fixed_params: Any, **optimizer_options: Any,
+) -> tuple[Any, float]:
+    """``pyhf.infer.mle.fixed_poi_fit`` with scipy options; (parameters, −2 log L)."""
+    import pyhf
+
+    with pyhf_state("numpy", pyhf.optimize.scipy_optimizer(**optimizer_options)):
+        pars, twice_nll = pyhf.infer.mle.fixed_poi_fit(
+            mu,
+            data,
+            model,
+            init_pars=init_pars,
+            par_bounds=par_bounds,
+            fixed_params=fixed_params,
+            return_fitted_val=True,
+            do_stitch=True,  # fixed parameters leave the minimisation vector
+        )
+    return pars, float(twice_nll)
+
+
+#: Finite-difference step of :func:`batched_fixed_poi_fit`: scipy's SLSQP default ``eps``
+#: (√(float64 eps), absolute), the step scipy takes when pyhf's fit has no gradient.
+FD_STEP = 1.4901161193847656e-08
+
+
+def batched_fixed_poi_fit(
+    mu: float,
+    data: Any,
+    batched_model: Any,
+    *,
+    init_pars: Sequence[float],
+    par_bounds: Sequence[tuple[float, float]],
+    fixed_params: Sequence[bool],
+    tolerance: float | None = None,
+    maxiter: int = 100_000,
+) -> tuple[np.ndarray, float]:
+    """Conditional fit at POI = ``mu``: (all parameters, −2 log L at the minimum).
+
+    The minimisation pyhf's numpy backend runs (scipy SLSQP on −2 log L over the free
+    parameters, with pyhf's bounds, default tolerance and ``maxiter``), but the gradient
+    is not left to scipy's finite differences, which cost one ``logpdf`` call per free
+    parameter: the n + 1 points of the same forward-difference gradient (step
+    :data:`FD_STEP`, backwards at an upper bound) are evaluated in one call of
+    ``batched_model`` (the same workspace built with ``batch_size = n + 1``; pyhf's batched
+    ``logpdf`` gives the unbatched values exactly). Same likelihood, same algorithm,
+    ~5x less time per fit (benchmarks/bench_fits.py).
+
+    Raises ``pyhf.exceptions.FailedMinimization`` when scipy reports no success.
+
+    >>> import pyhf
+    >>> spec = {"channels": [{"name": "c", "samples": [
+    ...     {"name": "s", "data": [5.0], "modifiers": [{"name": "mu", "type": "normfactor", "data": None}]},
+    ...     {"name": "b", "data": [50.0], "modifiers": [
+    ...         {"name": "n", "type": "normsys", "data": {"hi": 1.1, "lo": 0.9}}]}]}],
+    ...     "observations": [{"name": "c", "data": [50.0]}],
+    ...     "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": []}}], "version": "1.0.0"}
+    >>> ws = pyhf.Workspace(spec)
+    >>> m, mb = ws.model(), ws.model(batch_size=2)
+    >>> d = ws.data(m)
+    >>> args = dict(init_pars=m.config.suggested_init(), par_bounds=m.config.suggested_bounds(),
+    ...             fixed_params=m.config.suggested_fixed())
+    >>> _, nll_batched = batched_fixed_poi_fit(1.0, d, mb, **args)
+    >>> _, nll_pyhf = _pyhf_fixed_poi_fit(1.0, d, m, **args)
+    >>> abs(nll_batched - nll_pyhf) < 1e-6
+    True
+    """
+    import pyhf
+    from scipy.optimize import minimize
+
+    poi = batched_model.config.poi_index
+    full = np.array(init_pars, dtype=np.float64)
+    full[poi] = mu
+    free = np.array([i for i, f in enumerate(fixed_params) if not f and i != poi], dtype=np.int64)
+    n = len(free)
+    if batched_model.batch_size != n + 1:
+        raise ValueError(f"batched model has batch_size {batched_model.batch_size}, needs {n + 1}")
+    bounds = np.asarray(par_bounds, dtype=np.float64)[free]
+    rows = np.arange(1, n + 1)
+    with pyhf_state("numpy"):
+        tl = pyhf.tensorlib
+
+        def value_and_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
+            h = np.where(x + FD_STEP <= bounds[:, 1], FD_STEP, -FD_STEP)
+            p = np.tile(full, (n + 1, 1))
+            p[:, free] = x
+            p[rows, free] += h
+            v = -2.0 * np.asarray(batched_model.logpdf(tl.astensor(p), data), dtype=np.float64)
+            with np.errstate(invalid="ignore", over="ignore"):  # non-finite: SLSQP fails, retried
+                return float(v[0]), (v[1:] - v[0]) / h
+
+        res = minimize(
+            value_and_grad,
+            full[free],
+            jac=True,
+            method="SLSQP",
+            bounds=[tuple(b) for b in bounds],
+            tol=tolerance,
+            options={"maxiter": maxiter},
+        )
+    if not res.success or not np.isfinite(res.fun):
+        raise pyhf.exceptions.FailedMinimization(res)
+    full[free] = res.x
+    return full, float(res.fun)
+
+
+def build_batched_model(workspace: Any, model: Any, **model_kwargs: Any) -> Any:
+    """``workspace.model(**model_kwargs)`` with the batch size :func:`batched_fixed_poi_fit`
+    needs for ``model`` (its free parameters besides the POI, plus one). The spec is the one
+    ``model`` was built (and validated) from, so it is not validated again."""
+    cfg = model.config
+    n_free = sum(1 for i, f in enumerate(cfg.suggested_fixed()) if not f and i != cfg.poi_index)
+    return workspace.model(batch_size=n_free + 1, validate=False, **model_kwargs)
 
 
 def expected_cls(sqrt_qA: float, n_sigma: float) -> float:
@@ -226,13 +350,16 @@ def expected_limit(
     rtol: float = 5e-3,
     strategies: Sequence[FitStrategy] = STRATEGIES,
     poi_max: float = POI_MAX,
+    batched_model: Any = None,
 ) -> ExpectedLimit:
     """Expected 95% CL CLs limits on the POI for ``data`` = background-only Asimov data.
 
-    Raises :class:`FitError` when a fit fails with every strategy or when a band's limit
-    lies above the POI bound ``poi_max``.
+    ``batched_model``: the same model built with ``batch_size`` = free parameters + 1
+    (:func:`build_batched_model`), for the fast ``batched`` fit engine; without it only pyhf's own
+    fits are used. Raises :class:`FitError` when a fit fails with every strategy or when a
+    band's limit lies above the POI bound ``poi_max``.
     """
-    qa = _QA(model, data, strategies)
+    qa = _QA(model, data, strategies, batched_model)
     # Starting guess from the linear approximation √q_A ≈ μ·sqrt(Σ s²/b).
     s = np.asarray(model.expected_actualdata([1.0 if i == qa.poi else v for i, v in enumerate(_nominal0(qa))]))
     b = np.asarray(model.expected_actualdata(_nominal0(qa)))
@@ -465,12 +592,13 @@ def _pyhf_result(ws: Any, present: list[str], requested: list[str], skipped: Map
                  base: dict[str, Any], ch: str, an: str, u2_ref: float, wsname: str) -> LimitResult:
     drop = [c for c in ws.channels if c not in present]
     sub = ws.prune(channels=drop) if drop else ws
-    model = sub.model(modifier_settings={"normsys": {"interpcode": "code4"}, "histosys": {"interpcode": "code4p"}})
+    settings = {"modifier_settings": {"normsys": {"interpcode": "code4"}, "histosys": {"interpcode": "code4p"}}}
+    model = sub.model(**settings)
     data = sub.data(model)
     note = "; ".join(f"{c} left out: {skipped[c]}" for c in requested if c not in present)
     t0 = time.perf_counter()
     try:
-        lim = expected_limit(model, data)
+        lim = expected_limit(model, data, batched_model=build_batched_model(sub, model, **settings))
     except FitError as exc:
         status = "above_poi_bound" if "POI bound" in str(exc) else "failed"
         log.warning("%s %s/%s: %s", wsname, ch, an, exc)
