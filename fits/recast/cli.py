@@ -124,10 +124,11 @@ def _workspaces_by_mass(directory: Path, prefix: str, *, match: str = "") -> dic
 
 
 def run_combine(args: argparse.Namespace) -> int:
-    from fits.combine import combine_workspaces, expand_channels, select_channels
+    from fits.combine import CHANNEL_GROUPS, combine_workspaces, expand_channels, select_channels
     from fits.recast.stats import upper_limit
 
-    channels = expand_channels(args.channels.split(","))
+    groups = [g.strip() for g in args.channels.split(",")]
+    channels = expand_channels(groups)
     if not args.recast.is_dir():
         raise InputFileError(f"--recast {args.recast} is not a directory (run darknu recast first)")
     out = prepare_output_dir(args.out, force=args.force)
@@ -155,6 +156,13 @@ def run_combine(args: argparse.Namespace) -> int:
         comb = combine_workspaces(wss)
         atomic_write_json(out / "workspaces" / f"combined_mN{m_N:g}.json", dict(comb))
         row: dict = {"m_N_GeV": m_N, "channels": comb.channels, "status": "ok"}
+        # A requested experiment without a workspace at this mass (e.g. no LHC signal sample
+        # generated at this m_N): the row combines what exists and says so (never silently).
+        missing = [g for g in groups if not any(c in comb.channels for c in CHANNEL_GROUPS[g])]
+        if missing:
+            row["status"] = "partial"
+            row["missing"] = missing
+            log.warning("m_N=%g: no %s channel at this mass; combined the others", m_N, ", ".join(missing))
         failures = []
         for key, sub in [("combined", comb)] + [(ch, select_channels(comb, [ch])) for ch in comb.channels]:
             try:
@@ -165,6 +173,10 @@ def run_combine(args: argparse.Namespace) -> int:
         if failures:
             row["status"] = "failed"
             row["message"] = "; ".join(failures)
+        if missing:
+            row["message"] = "; ".join(
+                x for x in (row.get("message", ""), f"no {', '.join(missing)} channel at m_N = {m_N:g} GeV") if x
+            )
             log.warning("m_N=%g: %s", m_N, row["message"])
         rows.append(row)
         if row["combined"] is not None:

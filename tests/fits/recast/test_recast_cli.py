@@ -30,6 +30,7 @@ def test_recast_and_combine_cli(tmp_path, capsys):
     lhc_dir = tmp_path / "lhc"
     lhc_dir.mkdir()
     (lhc_dir / "workspace_signal_mN0.2_mZD0.03.json").write_text(json.dumps(dict(lhc_like())))
+    (lhc_dir / "workspace_signal_mN0.3_mZD0.03.json").write_text(json.dumps(dict(lhc_like())))  # no recast there
     comb = tmp_path / "C"
     assert main(["combine", "--lhc-limits", str(lhc_dir), "--recast", str(out), "--channels", "lhc,minerva_le",
                  "--out", str(comb)]) == 0  # fmt: skip
@@ -37,6 +38,11 @@ def test_recast_and_combine_cli(tmp_path, capsys):
     rows = json.loads((comb / "combined_limits.json").read_text())["points"]
     assert rows[0]["channels"] == ["lhc_ee_prompt", "minerva_le"]
     assert rows[0]["combined"] <= 1.02 * min(rows[0]["lhc_ee_prompt"], rows[0]["minerva_le"])
+    assert rows[0]["status"] == "ok" and "missing" not in rows[0]
+    # m_N = 0.3 GeV has an LHC workspace but no MINERvA one: combined from the LHC alone, and said
+    assert rows[1]["m_N_GeV"] == 0.3 and rows[1]["channels"] == ["lhc_ee_prompt"]
+    assert rows[1]["status"] == "partial" and rows[1]["missing"] == ["minerva_le"]
+    assert "no minerva_le channel at m_N = 0.3 GeV" in rows[1]["message"]
 
 
 def test_load_lhc_limits_formats(tmp_path):
