@@ -158,7 +158,10 @@ def _sample_stages(
     from samples import background as bkg
 
     s = cfg["samples"]
-    alpha_gen = min(cfg.get("model.alpha_eps2"))  # longest lifetime: bounded reweighting
+    # The signal is generated as a mixture of the scan's Z_D lifetimes (jobs cycle through
+    # them) and reweighted to each alpha*eps^2 by the processor: every value is populated,
+    # prompt decays of light Z_D included (samples.reweight.mixture_lifetime_weight).
+    alpha_mix = sorted(float(a) for a in cfg.get("model.alpha_eps2"))
     filesets: list[Path] = []
     for m_n, m_zd in cfg.mass_points():
         name = signal_name(m_n, m_zd)
@@ -166,7 +169,7 @@ def _sample_stages(
         params = dict(
             m_N=m_n,
             m_ZD=m_zd,
-            alpha_eps2=alpha_gen,
+            lifetime_mix=alpha_mix,
             g_D=float(cfg.get("model.g_D")),
             sqrt_s_TeV=float(s["sqrt_s_TeV"]),
             events=int(s["signal_events"]),

@@ -156,17 +156,31 @@ def entry_names(
     return {s: None}
 
 
-def _lifetime_weight(ctau_mm: np.ndarray, ctau_gen_mm: float, ctau_new_mm: float) -> np.ndarray:
+def lifetime_weights(
+    dataset: str, md: dict[str, Any], zd_ctau_mm: np.ndarray, alpha_eps2: float
+) -> np.ndarray:
+    """Per-event weights taking the dataset's generated Z_D lifetime(s) to ``alpha_eps2``.
+
+    A dataset generated as a lifetime mixture (metadata ``lifetime_mix``, from
+    ``samples.generate_signal(lifetime_mix=...)``) is reweighted with
+    :func:`samples.reweight.mixture_lifetime_weight`; a single-lifetime one (``ctau_ZD_mm``
+    at ``alpha_eps2``) with :func:`samples.reweight.lifetime_weight`. Γ(Z_D) ∝ αε² at fixed
+    mass (spec §1), so cτ scales as 1/αε².
+    """
+    from samples.reweight import lifetime_weight, mixture_lifetime_weight
+
     try:
-        from samples.reweight import lifetime_weight
-    except ImportError:  # samples.reweight not written yet: same formula (interfaces §1)
-
-        def lifetime_weight(ctau_mm, ctau_gen_mm, ctau_new_mm):  # type: ignore[no-untyped-def]
-            return (ctau_gen_mm / ctau_new_mm) * np.exp(
-                -ctau_mm * (1.0 / ctau_new_mm - 1.0 / ctau_gen_mm)
-            )
-
-    return np.asarray(lifetime_weight(ctau_mm, ctau_gen_mm, ctau_new_mm), dtype=np.float64)
+        if md.get("lifetime_mix"):
+            comps = [(float(c["ctau_ZD_mm"]), float(c["fraction"]), float(c["alpha_eps2"])) for c in md["lifetime_mix"]]
+            ctau_new = comps[0][0] * comps[0][2] / alpha_eps2
+            return mixture_lifetime_weight(zd_ctau_mm, [(c, f) for c, f, _ in comps], ctau_new)
+        ctau_gen = float(md["ctau_ZD_mm"])
+        aeps_gen = float(md["alpha_eps2"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"signal dataset {dataset!r}: metadata lacks a valid {exc}") from None
+    if alpha_eps2 == aeps_gen:
+        return np.ones(len(zd_ctau_mm))
+    return lifetime_weight(zd_ctau_mm, ctau_gen, ctau_gen * aeps_gen / alpha_eps2)
 
 
 def _norm_weight(md: dict[str, Any], gen_weight: np.ndarray, lumi_ref_fb: float) -> np.ndarray:
@@ -327,23 +341,9 @@ class DarkNuProcessor(processor.ProcessorABC):
         names = entry_names(dataset, md, cfg)
         life_w: dict[str, np.ndarray] = {}
         for name, aeps in names.items():
-            if aeps is None:
-                life_w[name] = np.ones(n_ev)
-                continue
-            try:
-                ctau_gen = float(md["ctau_ZD_mm"])
-                aeps_gen = float(md["alpha_eps2"])
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ConfigError(
-                    f"signal dataset {dataset!r}: metadata lacks a valid {exc}"
-                ) from None
-            if aeps == aeps_gen:
-                life_w[name] = np.ones(n_ev)
-            else:
-                # Gamma(Z_D) is proportional to eps^2 at fixed mass (spec §1):
-                # ctau scales as 1/(alpha eps^2).
-                ctau_new = ctau_gen * aeps_gen / aeps
-                life_w[name] = _lifetime_weight(zd_ctau, ctau_gen, ctau_new)
+            life_w[name] = (
+                np.ones(n_ev) if aeps is None else lifetime_weights(dataset, md, zd_ctau, aeps)
+            )
 
         eff = {v: model.lepton_efficiency(v) for v in ("nominal", "up", "down")}
         out_entries = {

@@ -47,6 +47,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--alpha-eps2", type=float, default=2e-10, help="alpha*epsilon^2 (default 2e-10)"
     )
     sig.add_argument(
+        "--lifetime-mix",
+        type=_float_list,
+        default=None,
+        metavar="A1,A2,...",
+        help="alpha*epsilon^2 values whose Z_D lifetimes the jobs cycle through (an alpha*eps^2 "
+        "scan reweighted from one sample; replaces --alpha-eps2)",
+    )
+    sig.add_argument(
         "--g-d", type=float, default=0.25, help="dark gauge coupling g_D (default 0.25)"
     )
     sig.add_argument(
@@ -76,6 +84,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         background.register_cli(gen_sub)
 
 
+def _float_list(text: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("empty list")
+    return values
+
+
 def executor_from_args(args: argparse.Namespace) -> ExecutorSpec:
     """The :class:`ExecutorSpec` of ``--executor/--workers/--scheduler``."""
     return ExecutorSpec(kind=args.executor, workers=args.workers, scheduler=args.scheduler)
@@ -97,6 +115,7 @@ def _run_signal(args: argparse.Namespace) -> int:
         executor=executor_from_args(args),
         hadron_level=args.hadron_level,
         force=args.force,
+        lifetime_mix=args.lifetime_mix,
     )
     fileset = paths[0].parent / "fileset.json"
     print(

@@ -13,7 +13,7 @@ from coffea.nanoevents import NanoAODSchema, NanoEventsFactory
 from scipy import stats
 
 from darknu.cli import main
-from darknu.errors import OutputExistsError
+from darknu.errors import OutputExistsError, ParameterError
 from darknu.io import file_digest
 from darknu.parallel import ExecutorSpec
 from samples.fileset import load_fileset
@@ -199,3 +199,28 @@ def test_hadron_level_metadata_has_no_tabulated_efficiency(tmp_path):
     parton = SignalJob(hadron_level=False, **common).metadata()
     assert 0 < parton["ht_veto_efficiency"] < 1
     assert "HadronLevel:Hadronize = off" in parton["generator"]["settings"]
+
+
+def test_lifetime_mix_jobs_cycle_and_metadata(tmp_path):
+    """lifetime_mix: jobs cycle through the lifetimes (at least one job each), files carry
+    their own cτ, the fileset entry records each component's αε², cτ and weight fraction,
+    and the processor's lifetime weights use the mixture formula."""
+    from processors.processor import lifetime_weights
+    from samples.reweight import mixture_lifetime_weight
+
+    mix = [2e-11, 2e-10]
+    paths = generate_signal(m_N=0.3, m_ZD=0.1, events=41, seed=3, out_dir=tmp_path, lifetime_mix=mix)
+    assert len(paths) == 2
+    assert sorted(read_metadata(p)["alpha_eps2"] for p in paths) == mix
+    assert {read_metadata(p)["ctau_ZD_mm"] for p in paths} == {zd_ctau_mm(0.1, a) for a in mix}
+    (entry,) = load_fileset(tmp_path / "fileset.json").values()
+    comps = entry["metadata"]["lifetime_mix"]
+    assert [c["alpha_eps2"] for c in comps] == mix
+    assert math.isclose(sum(c["fraction"] for c in comps), 1.0)
+    assert [c["fraction"] for c in comps] == pytest.approx([21 / 41, 20 / 41])  # genWeight = 1
+    t = np.array([0.0, 0.05, 3.0])
+    w = lifetime_weights("sig", entry["metadata"], t, 6e-11)
+    expected = mixture_lifetime_weight(t, [(c["ctau_ZD_mm"], c["fraction"]) for c in comps], zd_ctau_mm(0.1, 6e-11))
+    np.testing.assert_allclose(w, expected, rtol=1e-12)
+    with pytest.raises(ParameterError, match="fewer than the 2 lifetimes"):
+        generate_signal(m_N=0.3, m_ZD=0.1, events=1, seed=3, out_dir=tmp_path / "x", lifetime_mix=mix)
