@@ -14,9 +14,9 @@ memory in the data README) — an assumption, stated in docs/recasts.md.
 
 Signal normalisation: DarkNews with the shipped CHARMII fluxes, a SiO2 target of 574 t and
 1.5e19 POT (our detector files) is *renormalised* so that the SM ν_μ e (ν̄_μ e) rate for
-3 < E_e < 24 GeV computed with the same flux and electron count equals the ν–e events of
-the channel: exposure, efficiency and flux normalisation then cancel between signal and
-ν–e. The factor is logged and stored with the workspace metadata.
+3 < E_e < 24 GeV computed with the same flux, flux normalisation, mass and POT (read from
+the detector file) equals the ν–e events of the channel: exposure, efficiency and flux
+normalisation then cancel between signal and ν–e. The factor is logged.
 
 Resolution (CHARM-II NIM A 325 (1993) 92, from memory — not in the seeds): σ_E/E =
 23%/√E, σ_θ = 16 mrad/√E per projected angle. Coherent upscattering only (as MINERvA).
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyhf
 
-from darknu.errors import check_choice
+from darknu.errors import InputFileError, check_choice
 from fits.recast.common import (
     as_list,
     normsys,
@@ -42,7 +42,7 @@ from fits.recast.common import (
     smear_shower,
     workspace_spec,
 )
-from fits.recast.generate import EXPERIMENTS, SignalEvents
+from fits.recast.generate import SignalEvents, detector_exposure
 from fits.recast.model import REFERENCE, Couplings
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,7 @@ RES_STOCH = 0.23  #: σ_E/E stochastic term, CHARM-II (memory)
 SIGMA_THETA_STOCH_RAD = 0.016  #: σ_θ·√E, CHARM-II (memory)
 FLUX_UNCERTAINTY = 0.04  #: seed 000
 NUE_PUBLISHED = {"charm2_nu": 2677.0, "charm2_nubar": 2752.0}  #: Vilain 1994 (memory)
-FIDUCIAL_MASS_T = 574.0  #: as in our DarkNews detector files
-Z_OVER_A = 30.0 / 60.08  #: SiO2
+Z_OVER_A = 30.0 / 60.08  #: SiO2, electrons per nucleon of the target in our detector files
 
 _FILES = {"charm2_nu": "charmII_nu_beam_Etheta2_digitized.csv", "charm2_nubar": "charmII_nubar_beam_Etheta2_digitized.csv"}
 _FLUX = {"charm2_nu": ("CHARMII_FHC.dat", "nu_mu"), "charm2_nubar": ("CHARMII_RHC.dat", "nu_mu_bar")}
@@ -81,12 +80,19 @@ def load_data(experiment: str) -> Charm2Data:
 
 
 def nu_e_expected(experiment: str) -> float:
-    """SM ν_μ e (ν̄_μ e) events with 3 < E_e < 24 GeV for the DarkNews flux, 574 t SiO2, 1.5e19 POT."""
+    """SM ν_μ e (ν̄_μ e) events with 3 < E_e < 24 GeV for the exposure of the DarkNews detector file.
+
+    Flux table, flux normalisation, fiducial mass and POT are read from the detector file the
+    signal is generated with (574 t SiO2, 1.5e19 POT, flux_norm 1e-4 per m² → per cm²).
+    """
     check_choice("CHARM-II sample", experiment, list(_FILES))
     fname, flavour = _FLUX[experiment]
+    exp = detector_exposure(experiment)
+    if exp.fluxfile != fname:
+        raise InputFileError(f"{experiment}: the detector file uses flux {exp.fluxfile}, the nu-e normalisation {fname}")
     return nu_e_elastic_events(
-        fname, flavour, flux_norm=1e-4, mass_t=FIDUCIAL_MASS_T, z_over_a=Z_OVER_A,
-        pot=EXPERIMENTS[experiment].pot, e_range_GeV=E_RANGE_GEV,
+        fname, flavour, flux_norm=exp.flux_norm, mass_t=exp.mass_t, z_over_a=Z_OVER_A,
+        pot=exp.pot, e_range_GeV=E_RANGE_GEV,
     )  # fmt: skip
 
 
