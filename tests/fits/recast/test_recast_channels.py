@@ -43,14 +43,56 @@ def test_pair_dedx_efficiency_matches_seed():
 
 
 @pytest.mark.parametrize("channel", ["charm2_nu", "charm2_nubar"])
-def test_charm2_gof_and_limit(events, channel):
-    ws = charm2.build_workspace(channel, events(channel))
+@pytest.mark.parametrize(("treatment", "nbins"), [("rate", 1), ("shape", 16)])
+def test_charm2_gof_and_limit(events, channel, treatment, nbins):
+    ws = charm2.build_workspace(channel, events(channel), treatment=treatment)
     _check_conventions(ws, channel)
     gof = goodness_of_fit(ws)
-    print(f"{channel} (16 E theta^2 bins) background-only: {gof}")
-    assert gof.ndof == 16 and gof.pvalue > 0.01
+    print(f"{channel} ({treatment}, {nbins} E theta^2 bins) background-only: {gof}")
+    assert gof.ndof == nbins and gof.pvalue > 0.01
     lim = upper_limit(ws, cl=0.90)
     assert 1e-11 < lim.U2 < 1e-7
+
+
+@pytest.mark.parametrize("channel", ["charm2_nu", "charm2_nubar"])
+def test_charm2_background_uncertainty_matters(events, channel):
+    # Seed 000 raises the signal-region background normalisation from 3% to a conservative
+    # 10% for the shape extrapolation, and that visibly weakens its CHARM-II curve. In the
+    # rate treatment the signal-region background (~2.4e4 events) is known only to that prior;
+    # measured (neval 20000) 10%/3% limit ratio 1.9 (nu) and 2.0 (nubar) at 0.1-0.4 GeV. The
+    # 16-bin shape fit, whose sideband pins the normalisation to ~0.5%, gives 1.0-1.2: this
+    # test fails there, as it should.
+    ev = events(channel)
+    nominal = upper_limit(charm2.build_workspace(channel, ev, bkg_uncertainty=0.03), cl=0.90)
+    conservative = upper_limit(charm2.build_workspace(channel, ev, bkg_uncertainty=0.10), cl=0.90)
+    assert 1.3 < conservative.U2 / nominal.U2 < 3.0
+
+
+def test_charm2_comparable_to_minerva_le_at_100_mev(events):
+    # Seed 000 (text, Results): MINERvA and CHARM-II "impose similar constraints for
+    # m4 <~ 200 MeV". It gives no numbers; "similar" on its log plot is read here as within a
+    # factor 3, which also covers the input differences we measured against its authors'
+    # per-mass efficiencies (CHARM-II signal efficiency ours/theirs 1.7 at 0.1 GeV, MINERvA LE
+    # 0.94, docs/recasts.md). Measured (neval 20000): CHARM-II nu / MINERvA LE = 1.14. The
+    # former 16-bin CHARM-II fit gave 0.10 and fails here.
+    m_N = 0.1
+    le = upper_limit(minerva.build_workspace("minerva_le", events("minerva_le", m_N)), cl=0.90)
+    ch = upper_limit(charm2.build_workspace("charm2_nu", events("charm2_nu", m_N)), cl=0.90)
+    print(f"m_N = {m_N} GeV: 90% CLs |U|^2 < {le.U2:.3g} (MINERvA LE), {ch.U2:.3g} (CHARM-II nu)")
+    assert 1 / 3 < ch.U2 / le.U2 < 3
+
+
+def test_charm2_signal_region_and_sideband():
+    # the rate channel counts the bins below seed 000's 30-60 MeV rad^2 sideband ...
+    for ch in ("charm2_nu", "charm2_nubar"):
+        d = charm2.load_data(ch)
+        sr = charm2.signal_region(d.edges)
+        assert d.edges[1:][sr][-1] == pytest.approx(0.02816, rel=1e-3) and sr.sum() == 10
+        # ... and the sideband data agree with the digitised background + nu-e well within the
+        # 3% normalisation prior (measured 0.999 nu, 0.983 nubar; statistical error 0.8%, 0.7%)
+        sb = (d.edges[:-1] >= d.edges[1:][sr][-1] - 1e-9) & (d.edges[1:] <= 0.0634)
+        assert sb.sum() == 5
+        assert d.data[sb].sum() / (d.background[sb].sum() + d.nue[sb].sum()) == pytest.approx(1.0, abs=0.03)
 
 
 def test_charm2_exposure_cancels(tmp_path, monkeypatch):
