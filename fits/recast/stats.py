@@ -207,7 +207,10 @@ def upper_limit(
             return thr - (_prof(model, data, math.exp(logmu)) - nll_hat)
 
     lo = math.log(max(mu_hat * 1.0001, mu_max * 1e-5))
-    hi = math.log(mu_max)
+    # Start the bracket at mu' = 5 (signal five times the data) and walk up from there: a
+    # limit above needs a background-free channel (then the walk up finds it), while fits of
+    # 1e4-event channels at mu' >~ 15 can fail with the nuisances at their bounds.
+    hi = math.log(min(mu_max, 5.0))
     flo = f(lo)
     while True:  # the top of the bracket may be too far out for the fit (see _best_fit_mu): come down
         try:
