@@ -39,6 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cache", type=Path, default=None, help="DarkNews event cache (default OUT/cache)")
     p.add_argument("--lhc-limits", type=Path, default=None,
                    help="LHC limits.json (m_N_GeV, U2_expected) to overlay on the summary figure")  # fmt: skip
+    p.add_argument("--charm2-treatment", choices=("rate", "shape"), default="rate",
+                   help="CHARM-II likelihood: 'rate' (seed 000: E theta^2 < 30 MeV rad^2 counted, the "
+                   "sideband as the 3%%/10%% background constraint; default) or 'shape' (16 bins "
+                   "including the sideband; exploratory)")  # fmt: skip
     p.add_argument("--force", action="store_true", help="overwrite results in OUT")
     p.set_defaults(func=run_recast)
 
@@ -63,9 +67,11 @@ def run_recast(args: argparse.Namespace) -> int:
         check_range("m_N", m, low=args.m_zd, high=20.0, unit="GeV")
     lhc = load_lhc_limits(args.lhc_limits) if args.lhc_limits is not None else None
     out = prepare_output_dir(args.out, force=args.force)
+    charm2_treatment = getattr(args, "charm2_treatment", "rate")
     settings = RecastSettings(
-        m_ZD=args.m_zd, neval=args.events, seed=args.seed, cache_dir=args.cache or out / "cache", force=False
-    )
+        m_ZD=args.m_zd, neval=args.events, seed=args.seed, cache_dir=args.cache or out / "cache", force=False,
+        charm2_treatment=charm2_treatment,
+    )  # fmt: skip
     wanted = args.experiment if isinstance(args.experiment, list | tuple) else [args.experiment]
     exps = [e for e in EXPERIMENT_CHANNELS if "all" in wanted or e in wanted]
     written: list[Path] = []
@@ -84,6 +90,8 @@ def run_recast(args: argparse.Namespace) -> int:
             res = limits_vs_mass(ch, args.m_n, settings, out_dir=out)
             res["settings"] = {"m_ZD_GeV": args.m_zd, "neval": args.events, "seed": args.seed,
                                "alpha_D": 0.25, "alpha_eps2": 2e-10, "HNL": "dirac"}  # fmt: skip
+            if ch.startswith("charm2_"):
+                res["settings"]["charm2_treatment"] = charm2_treatment
             limits[ch] = res
             written.append(atomic_write_json(out / f"limits_{ch}.json", res))
     fig = plot_summary(out / "figures" / "recast_summary.png", limits=limits, region=region, lhc=lhc)

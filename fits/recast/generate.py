@@ -70,6 +70,48 @@ EXPERIMENTS: dict[str, ExperimentSetup] = {
 
 
 @dataclass(frozen=True)
+class DetectorExposure:
+    """Exposure of a DarkNews detector definition, as DarkNews reads it."""
+
+    fluxfile: str  #: flux table (DarkNews ``include/fluxes``)
+    flux_norm: float  #: factor DarkNews applies to the table (to ν / cm² / GeV / POT)
+    mass_t: float  #: total fiducial mass in tonnes (sum over nuclear targets)
+    pot: float  #: protons on target
+
+
+def detector_exposure(experiment: str) -> DetectorExposure:
+    """Flux table, flux normalisation, mass and POT of ``experiment``'s DarkNews detector file.
+
+    Parsed with DarkNews' own parser, so the ν–e normalisation of the recasts uses exactly
+    the exposure the signal events were generated with (nothing duplicated by hand).
+    """
+    check_choice("experiment", experiment, list(EXPERIMENTS))
+    name = EXPERIMENTS[experiment].darknews_experiment
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)  # DarkNews' pyparsing calls
+            from DarkNews.AssignmentParser import AssignmentParser
+            from DarkNews.detector import Detector
+
+            parser = AssignmentParser({})
+            if Path(name).is_file():
+                src = Path(name)
+            else:
+                src = files("DarkNews.include.detectors").joinpath(Detector.KEYWORDS[name])
+            with src.open(encoding="utf8") as f:  # a path given to DarkNews' parser is never closed
+                parser.parse_file(file=f, comments="#")
+        par = parser.parameters
+        return DetectorExposure(
+            fluxfile=str(par["fluxfile"]),
+            flux_norm=float(par["flux_norm"]),
+            mass_t=float(sum(par["fiducial_mass_per_target"])),
+            pot=float(par["POTs"]),
+        )
+    except (OSError, KeyError) as exc:
+        raise InputFileError(f"cannot read the DarkNews detector file {name!r} of {experiment}: {exc}") from exc
+
+
+@dataclass(frozen=True)
 class SignalEvents:
     """Weighted DarkNews events at the reference couplings (energies in GeV, beam along +z)."""
 

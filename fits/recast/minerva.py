@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyhf
 
-from darknu.errors import check_choice
+from darknu.errors import InputFileError, check_choice
 from fits.recast.common import (
     as_list,
     normsys,
@@ -51,7 +51,7 @@ from fits.recast.common import (
     smear_shower,
     workspace_spec,
 )
-from fits.recast.generate import EXPERIMENTS, SignalEvents
+from fits.recast.generate import SignalEvents, detector_exposure
 from fits.recast.model import REFERENCE, Couplings
 
 log = logging.getLogger(__name__)
@@ -129,10 +129,15 @@ def pair_dedx_pdf(experiment: str = "minerva_le", *, step: float = 0.01) -> tupl
 def exposure_factor(experiment: str) -> float:
     """(ν–e events in the figure) / (SM ν–e computed for the DarkNews exposure), see module doc."""
     check_choice("MINERvA sample", experiment, list(_FILES))
+    exp = detector_exposure(experiment)  # the exposure the DarkNews events carry
+    if exp.fluxfile != _FLUX[experiment]:
+        raise InputFileError(
+            f"{experiment}: the detector file uses flux {exp.fluxfile}, the nu-e normalisation {_FLUX[experiment]}"
+        )
     pred = sum(
         nu_e_elastic_events(
-            _FLUX[experiment], flav, flux_norm=1.0, mass_t=6.10, z_over_a=7.0 / 13.0,
-            pot=EXPERIMENTS[experiment].pot, e_range_GeV=(E_MIN_GEV, 100.0),
+            _FLUX[experiment], flav, flux_norm=exp.flux_norm, mass_t=exp.mass_t, z_over_a=7.0 / 13.0,
+            pot=exp.pot, e_range_GeV=(E_MIN_GEV, 100.0),
         )  # fmt: skip
         for flav in ("nu_mu", "nu_e")
     )

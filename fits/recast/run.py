@@ -34,7 +34,8 @@ DETECTOR_SCALE_MM = {
     "minerva_le": 2000.0, "minerva_me": 2000.0, "charm2_nu": 3700.0, "charm2_nubar": 3700.0,
     "miniboone_nu": 10000.0, "microboone": 2300.0,
 }  # fmt: skip
-#: nominal and conservative background normalisation uncertainties (seed 000).
+#: nominal and conservative background normalisation uncertainties (seed 000; for CHARM-II the
+#: uncertainty in the Eθ² < 30 MeV rad² signal region after the sideband constraint).
 BKG_SCENARIOS: dict[str, dict[str, float]] = {
     "minerva_le": {"nominal": 0.30, "conservative": 1.00},
     "minerva_me": {"nominal": 0.30, "conservative": 1.00},
@@ -52,6 +53,8 @@ class RecastSettings:
     seed: int = 1
     cache_dir: Path | None = None
     force: bool = False
+    #: CHARM-II likelihood: "rate" (seed 000, signal region only) or "shape" (16 bins), see fits.recast.charm2
+    charm2_treatment: str = "rate"
 
 
 def build_channel(
@@ -80,7 +83,9 @@ def build_channel(
     if channel in ("minerva_le", "minerva_me"):
         return minerva.build_workspace(channel, ev, bkg_uncertainty=BKG_SCENARIOS[channel][scenario])
     if channel in ("charm2_nu", "charm2_nubar"):
-        return charm2.build_workspace(channel, ev, bkg_uncertainty=BKG_SCENARIOS[channel][scenario])
+        return charm2.build_workspace(
+            channel, ev, bkg_uncertainty=BKG_SCENARIOS[channel][scenario], treatment=settings.charm2_treatment
+        )
     if channel == "miniboone_nu":
         return miniboone.build_workspace(ev, release=release, observable=observable)
     if channel == "microboone":

@@ -132,10 +132,22 @@ def _prof(model: pyhf.pdf.Model, data: np.ndarray, mu: float) -> float:
 
 
 def _best_fit_mu(model: pyhf.pdf.Model, data: np.ndarray, mu_max: float) -> tuple[float, float]:
-    """μ̂ ≥ 0 and −2 ln L there, by a bounded 1D minimisation of the profile."""
+    """μ̂ ≥ 0 and −2 ln L there, by a bounded 1D minimisation of the profile.
+
+    The scan reaches μ' = ``mu_max`` (50 signal-equals-data units): for channels with 10⁴–10⁵
+    events (CHARM-II counting) the nuisance parameters run into their ±5σ bounds there and the
+    fit can fail. Such points lie far above any preferred μ and are skipped (+inf); the fit at
+    μ = 0 must succeed.
+    """
 
     def prof(mu: float) -> float:
-        return _prof(model, data, mu)
+        try:
+            return _prof(model, data, mu)
+        except FitError as exc:
+            if mu == 0.0:
+                raise
+            log.debug("best-fit scan: %s (point skipped)", exc)
+            return math.inf
 
     grid = np.concatenate([[0.0], np.geomspace(mu_max * 1e-6, mu_max, 25)])
     vals = np.array([prof(m) for m in grid])
@@ -178,10 +190,13 @@ def upper_limit(
         def f(logmu: float) -> float:
             # q̃_μ of the Asimov set is 0 for μ → 0: numpy warns on 0/0 there; the result is
             # NaN and means CLs = 1 (handled below), so the warning is silenced.
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cls = pyhf.infer.hypotest(
-                    float(math.exp(logmu)), data, model, test_stat="qtilde", calctype="asymptotics"
-                )
+            try:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    cls = pyhf.infer.hypotest(
+                        float(math.exp(logmu)), data, model, test_stat="qtilde", calctype="asymptotics"
+                    )
+            except pyhf.exceptions.FailedMinimization as exc:
+                raise FitError(f"CLs fit at mu' = {math.exp(logmu):.4g} failed: {exc}") from exc
             cls = float(cls)
             return (cl if not math.isfinite(cls) else cls) - (1.0 - cl)  # NaN only at μ → 0: CLs → 1
 
@@ -192,8 +207,20 @@ def upper_limit(
             return thr - (_prof(model, data, math.exp(logmu)) - nll_hat)
 
     lo = math.log(max(mu_hat * 1.0001, mu_max * 1e-5))
-    hi = math.log(mu_max)
-    flo, fhi = f(lo), f(hi)
+    # Start the bracket at mu' = 5 (signal five times the data) and walk up from there: a
+    # limit above needs a background-free channel (then the walk up finds it), while fits of
+    # 1e4-event channels at mu' >~ 15 can fail with the nuisances at their bounds.
+    hi = math.log(min(mu_max, 5.0))
+    flo = f(lo)
+    while True:  # the top of the bracket may be too far out for the fit (see _best_fit_mu): come down
+        try:
+            fhi = f(hi)
+            break
+        except FitError as exc:
+            if hi - math.log(10.0) <= lo:
+                raise
+            log.debug("upper-limit bracket: %s; lowering the top by 10", exc)
+            hi -= math.log(10.0)
     if flo < 0:  # already excluded at the bottom of the bracket: walk down
         for _ in range(30):
             lo -= math.log(10.0)
