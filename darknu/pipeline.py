@@ -42,9 +42,13 @@ class Stage:
     input_files: Callable[[], Iterable[Path]] = lambda: ()
 
     def digest(self) -> str:
+        from darknu import __version__
+
         files = sorted(str(p) for p in self.input_files())
+        # the package version too: results of another darknu release are not reused
         return json_digest(
-            {"inputs": self.inputs, "files": {p: file_digest(p) for p in files}}
+            {"inputs": self.inputs, "files": {p: file_digest(p) for p in files},
+             "darknu_version": __version__}
         )
 
 
