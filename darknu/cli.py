@@ -30,6 +30,21 @@ STAGE_MODULES = ("samples.cli", "processors.cli", "fits.cli", "fits.recast.cli",
 log = logging.getLogger("darknu")
 
 
+def float_list(text: str) -> list[float]:
+    """argparse type of a comma-separated list of numbers (``--m-n 0.1,0.2``).
+
+    >>> float_list("0.1, 2e-10,")
+    [0.1, 2e-10]
+    """
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("empty list")
+    return values
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="darknu",

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import logging
 
+from darknu.cli import float_list
 from darknu.parallel import EXECUTORS, ExecutorSpec
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     sig.add_argument(
         "--lifetime-mix",
-        type=_float_list,
+        type=float_list,
         default=None,
         metavar="A1,A2,...",
         help="alpha*epsilon^2 values whose Z_D lifetimes the jobs cycle through (an alpha*eps^2 "
@@ -82,16 +83,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         return
     if hasattr(background, "register_cli"):
         background.register_cli(gen_sub)
-
-
-def _float_list(text: str) -> list[float]:
-    try:
-        values = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    if not values:
-        raise argparse.ArgumentTypeError("empty list")
-    return values
 
 
 def executor_from_args(args: argparse.Namespace) -> ExecutorSpec:

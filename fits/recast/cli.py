@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyhf
 
+from darknu.cli import float_list
 from darknu.errors import ConfigError, FitError, InputFileError, ParameterError, check_range
 from darknu.io import atomic_write_json, prepare_output_dir
 
@@ -18,21 +19,11 @@ log = logging.getLogger(__name__)
 _EXPERIMENTS = ("minerva_le", "minerva_me", "charm2", "miniboone", "microboone", "all")
 
 
-def _float_list(text: str) -> list[float]:
-    try:
-        vals = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    if not vals:
-        raise argparse.ArgumentTypeError("empty list")
-    return vals
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("recast", help="neutrino-experiment recasts: limits vs m_N, MiniBooNE region")
     p.add_argument("--experiment", required=True, choices=_EXPERIMENTS)
     p.add_argument("--out", required=True, type=Path, help="output directory")
-    p.add_argument("--m-n", type=_float_list, default=[0.1, 0.2, 0.4], help="m_N values in GeV (comma-separated)")
+    p.add_argument("--m-n", type=float_list, default=[0.1, 0.2, 0.4], help="m_N values in GeV (comma-separated)")
     p.add_argument("--m-zd", type=float, default=0.03, help="Z_D mass in GeV (default 0.03)")
     p.add_argument("--events", type=int, default=20000, help="DarkNews VEGAS evaluations per iteration (neval)")
     p.add_argument("--seed", type=int, default=1)
