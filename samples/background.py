@@ -252,6 +252,10 @@ class JobTask:
     fsr_emissions: int = FSR_EMISSIONS
     #: ``sliced_fsrq`` only: forced photon emissions per final-state quark (sample Q).
     quark_emissions: int = QUARK_EMISSIONS
+    #: ``sliced*`` only: ``"compiled"`` (numba kernels on a numpy copy of each record) or
+    #: ``"python"`` (the reference implementation); identical results
+    #: (samples.background_compiled).
+    engine: str = "compiled"
 
 
 @dataclass

@@ -219,6 +219,9 @@ def run_sliced_job(task: Any) -> Any:
             raise bg.ParameterError(f"Pythia failed to initialise with {settings}")
         return py
 
+    from samples.background_compiled import ENGINES, CompiledEngine
+
+    bg.check_choice("engine", task.engine, ENGINES)
     t0 = time.process_time()
     rng = np.random.default_rng([task.seed, task.job, 0xBAC7])
     rng_q = np.random.default_rng([task.seed, task.job, 0xBAC8])
@@ -376,6 +379,11 @@ def run_sliced_job(task: Any) -> Any:
         from samples.background_fsr import (Q_PT_CUT, _latest_copy_before, force_emit_quark,
                                             quark_copy_segments, quark_recoiler)
     m_wlep = M_MUON_GEV if task.process == "W_munu_gstar" else M_ELECTRON_GEV
+    engine = None
+    if task.engine == "compiled":
+        engine = CompiledEngine(task, rng=rng, rng_q=rng_q, buf=buf, m_wlep=m_wlep,
+                                presel=presel, aux=aux, hard_rows=hard_rows, hard_buf=hard_buf)
+        engine.use(py)
     for iev in range(n_soft):
         if not py.next():
             n_fail += 1
@@ -383,6 +391,9 @@ def run_sliced_job(task: Any) -> Any:
         w_py = info.weight()
         sumw_gen += w_py
         ev = py.event
+        if engine is not None:
+            engine.soft_event(ev, w_py, iev)
+            continue
         fl_all = bg._final_leptons(ev)
         if forced_fsr:
             i_lep, i_nu = _w_decay_final(ev)
@@ -459,6 +470,8 @@ def run_sliced_job(task: Any) -> Any:
     if n_hard > 0:
         ph = make(h_settings)
         alpha = ph.coupSM.alphaEM
+        if engine is not None:
+            engine.use(ph)
         hinfo = ph.infoPython()  # weight() only: its sigmaGen()/pTHat() are not updated
         for k in range(n_hard):
             if not ph.next():
@@ -467,6 +480,9 @@ def run_sliced_job(task: Any) -> Any:
             w_h = hinfo.weight()
             sumw_h += w_h
             ev = ph.event
+            if engine is not None:
+                engine.hard_event(ev, w_h, n_soft + k)
+                continue
             ig, pt_hat = -1, 0.0
             for j in range(ev.size()):
                 if abs(ev[j].status()) == 23 and ev[j].id() == 22:
@@ -481,6 +497,8 @@ def run_sliced_job(task: Any) -> Any:
     else:
         sigma_h_mb = sigma_h_err_mb = 0.0
     cpu_h = time.process_time() - t_h0
+    if engine is not None:
+        engine.fill(loose, stats)
 
     # H weights per generated S event: (σ_H/σ_W) · ΣwS / ΣwH.
     factor = (sigma_h_mb / sigma_w_mb) * sumw_gen / sumw_h if sumw_h > 0 else 0.0
