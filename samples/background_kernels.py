@@ -254,24 +254,29 @@ def _cross(n0, n1, n2, e10, e11, e12):  # type: ignore[no-untyped-def]
 # ----------------------------------------------------------------------------- γ → ℓℓ
 
 
+#: Thresholds of :func:`no_split_probability` and their squares (computed by CPython's
+#: ``**``, as the reference does).
+_NS_THR = (M_ELECTRON_GEV / 2, M_MUON_GEV / 2, M_TAU_GEV / 2, PT_MIN_CHG_Q_GEV)
+_NS_THR2 = tuple(t**2 for t in _NS_THR)
+_NS_CHG2 = (1.0, 1.0, 1.0, 11.0 / 3.0)
+
+
 @numba.njit(**_JIT)
 def no_split_probability(scale_gev, pt_gev, alpha):  # type: ignore[no-untyped-def]
-    """``samples.background_forced.no_split_probability`` (approximate Sudakov factor)."""
+    """``samples.background_forced.no_split_probability`` (approximate Sudakov factor).
+    The squares ``scale**2``, ``pt**2`` and of the thresholds are evaluated once (the
+    reference squares the same values per threshold)."""
     if pt_gev >= scale_gev:
         return 1.0
     expo = 0.0
+    s2 = sq(scale_gev)
+    p2 = sq(pt_gev)
     for k in range(4):
-        if k == 0:
-            m_thr, chg2 = M_ELECTRON_GEV / 2, 1.0
-        elif k == 1:
-            m_thr, chg2 = M_MUON_GEV / 2, 1.0
-        elif k == 2:
-            m_thr, chg2 = M_TAU_GEV / 2, 1.0
-        else:
-            m_thr, chg2 = PT_MIN_CHG_Q_GEV, 11.0 / 3.0
+        m_thr, chg2 = _NS_THR[k], _NS_CHG2[k]
         lo = max(pt_gev, m_thr)
+        lo2 = p2 if lo == pt_gev else _NS_THR2[k]
         if scale_gev > lo:
-            expo += chg2 * (2.0 / 3.0) * math.log(sq(scale_gev) / sq(lo))
+            expo += chg2 * (2.0 / 3.0) * math.log(s2 / lo2)
     return math.exp(-alpha / (2 * math.pi) * expo)
 
 
@@ -373,6 +378,7 @@ def force_emit(lepton, recoiler, m_lepton, rng, atab, x_cut=X_CUT,  # type: igno
     """``samples.background_fsr.force_emit`` (forced W-lepton photon emission, quasi-
     collinear kernel × W–ℓ eikonal factor). Returns (ok, weight, pt_evol, x, ℓ, γ, ν)."""
     fail = (False, 0.0, 0.0, 0.0, _ZERO4, _ZERO4, _ZERO4)
+    ml2 = sq(m_lepton)  # the reference's m_lepton**2, evaluated once
     P = _add(lepton, recoiler)
     M2 = sq(P[0]) - sq(P[1]) - sq(P[2]) - sq(P[3])
     if M2 <= 0.0:
@@ -392,7 +398,7 @@ def force_emit(lepton, recoiler, m_lepton, rng, atab, x_cut=X_CUT,  # type: igno
     z = 1.0 - xg
     if not 0.0 < z < 1.0:
         return fail
-    q2 = pt2 / (z * (1.0 - z)) + sq(m_lepton)
+    q2 = pt2 / (z * (1.0 - z)) + ml2
     if q2 >= M2:
         return fail
     e_sys = (M2 + q2) / (2.0 * M)
@@ -401,10 +407,10 @@ def force_emit(lepton, recoiler, m_lepton, rng, atab, x_cut=X_CUT,  # type: igno
     x = 2.0 * e_g / M
     if x <= x_cut:
         return fail
-    qq = q2 - sq(m_lepton)
+    qq = q2 - ml2
     if qq > 4.0 * e_l * e_g:
         return fail
-    pl2 = sq(e_l) - sq(m_lepton)
+    pl2 = sq(e_l) - ml2
     if pl2 <= 0.0:
         return fail
     pg_par = (sq(p_sys) + sq(e_g) - pl2) / (2.0 * p_sys)
@@ -412,7 +418,7 @@ def force_emit(lepton, recoiler, m_lepton, rng, atab, x_cut=X_CUT,  # type: igno
     if kt2 < 0.0:
         return fail
     kt = math.sqrt(kt2)
-    kernel = (1.0 + z * z) / (1.0 - z) - 2.0 * z * (1.0 - z) * sq(m_lepton) / pt2
+    kernel = (1.0 + z * z) / (1.0 - z) - 2.0 * z * (1.0 - z) * ml2 / pt2
     if kernel <= 0.0:
         return fail
     bx, by, bz = P[1] / P[0], P[2] / P[0], P[3] / P[0]
@@ -451,6 +457,7 @@ def force_emit_quark(quark, recoiler, m_quark, m_rec, rec_incoming,  # type: ign
     """``samples.background_fsr.force_emit_quark`` (q → qγ with the charged-dipole density
     of ``SimpleTimeShower::pT2nextQED``). Returns (ok, weight, pt_evol, q, γ, recoiler)."""
     fail = (False, 0.0, 0.0, _ZERO4, _ZERO4, _ZERO4)
+    pmin2 = sq(pt_min)  # the reference's pt_min**2, evaluated once
     P = _add(quark, recoiler)
     if rec_incoming:
         m_rec = 0.0
@@ -460,20 +467,20 @@ def force_emit_quark(quark, recoiler, m_quark, m_rec, rec_incoming,  # type: ign
     mdip = math.sqrt(m2dip)
     m2q, m2r = sq(m_quark), sq(m_rec)
     m2corr = sq(mdip - m_rec) - m2q
-    if m2corr <= 4.0 * sq(pt_min):
+    if m2corr <= 4.0 * pmin2:
         return fail
     pt_hi2 = min(sq(pt_max), 0.25 * m2corr)
-    if pt_hi2 <= sq(pt_min):
+    if pt_hi2 <= pmin2:
         return fail
-    z_abs = 0.5 - math.sqrt(max(0.0, 0.25 - sq(pt_min) / m2corr))
+    z_abs = 0.5 - math.sqrt(max(0.0, 0.25 - pmin2 / m2corr))
     if z_abs < 1e-8:
-        z_abs = sq(pt_min) / m2corr
-    l1 = math.log(pt_hi2 / sq(pt_min))
+        z_abs = pmin2 / m2corr
+    l1 = math.log(pt_hi2 / pmin2)
     l2 = math.log((1.0 - z_abs) / z_abs)
     u1 = _rand(rng)
     u2 = _rand(rng)
     u3 = _rand(rng)
-    pt2 = sq(pt_min) * math.exp(l1 * u1)
+    pt2 = pmin2 * math.exp(l1 * u1)
     omz = z_abs * math.exp(l2 * u2)
     z = 1.0 - omz
     z_min = 0.5 - math.sqrt(max(0.0, 0.25 - pt2 / m2corr))
@@ -798,63 +805,93 @@ def _pair_mass(lep, a, b):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_JIT)
-def passes_gen_filter(lep, n):  # type: ignore[no-untyped-def]
-    """``samples.background.passes_gen_filter`` of the first ``n`` rows."""
+def lepton_kinematics(lep, n, pt, eta):  # type: ignore[no-untyped-def]
+    """p_T and η (``samples.background._pt`` / ``_eta``) of the first ``n`` rows, computed
+    once per copy for the filter, the preselection and the loose pairs."""
+    for i in range(n):
+        pt[i] = lepton_pt(lep, i)
+        eta[i] = math.copysign(1e9, lep[i, 4]) if pt[i] == 0.0 else math.asinh(lep[i, 4] / pt[i])
+
+
+@numba.njit(**_JIT)
+def _filter(pt, eta, n):  # type: ignore[no-untyped-def]
     k = 0
     for i in range(n):
-        if lepton_pt(lep, i) > _FILTER_PT_MIN and abs(lepton_eta(lep, i)) < _FILTER_ETA_MAX:
+        if pt[i] > _FILTER_PT_MIN and abs(eta[i]) < _FILTER_ETA_MAX:
             k += 1
     return k >= _FILTER_N
 
 
 @numba.njit(**_JIT)
-def truth_preselection(lep, n):  # type: ignore[no-untyped-def]
-    """``samples.background.truth_preselection``: (passes, m_ℓℓ, leading p_T, 0 ee / 1 μμ)."""
-    good = np.empty(3, np.int64)
-    pts = np.empty(3)
+def _preselection(lep, n, pt, eta):  # type: ignore[no-untyped-def]
+    g0 = g1 = g2 = -1
     ng = 0
     for i in range(n):
-        pt = lepton_pt(lep, i)
-        if abs(lepton_eta(lep, i)) < 2.5 and pt > (5.0 if abs(lep[i, 0]) == 11 else 3.0):
-            if ng == 3:
+        if abs(eta[i]) < 2.5 and pt[i] > (5.0 if abs(lep[i, 0]) == 11 else 3.0):
+            if ng == 0:
+                g0 = i
+            elif ng == 1:
+                g1 = i
+            elif ng == 2:
+                g2 = i
+            else:
                 return False, 0.0, 0.0, 0
-            good[ng], pts[ng] = i, pt
             ng += 1
     if ng != 3:
         return False, 0.0, 0.0, 0
     # Stable sort by decreasing p_T (Python's sort(key=_pt, reverse=True)).
-    for i in range(1, 3):
-        j = i
-        while j > 0 and pts[j - 1] < pts[j]:
-            pts[j - 1], pts[j] = pts[j], pts[j - 1]
-            good[j - 1], good[j] = good[j], good[j - 1]
-            j -= 1
-    a, b = good[1], good[2]
-    if pts[0] <= 25.0 or lep[a, 0] != -lep[b, 0]:
+    if pt[g0] < pt[g1]:
+        g0, g1 = g1, g0
+    if pt[g1] < pt[g2]:
+        g1, g2 = g2, g1
+        if pt[g0] < pt[g1]:
+            g0, g1 = g1, g0
+    a, b = g1, g2
+    if pt[g0] <= 25.0 or lep[a, 0] != -lep[b, 0]:
         return False, 0.0, 0.0, 0
     m = _pair_mass(lep, a, b)
     if m >= 10.0:
         return False, 0.0, 0.0, 0
-    return True, m, pts[0], 0 if abs(lep[a, 0]) == 11 else 1
+    return True, m, pt[g0], 0 if abs(lep[a, 0]) == 11 else 1
+
+
+@numba.njit(**_JIT)
+def _loose_pair(lep, n, pt, eta, flavour):  # type: ignore[no-untyped-def]
+    for i in range(n):
+        if not (abs(lep[i, 0]) == flavour and pt[i] > 1.0 and abs(eta[i]) < 2.5):
+            continue
+        for j in range(i + 1, n):
+            if not (abs(lep[j, 0]) == flavour and pt[j] > 1.0 and abs(eta[j]) < 2.5):
+                continue
+            if lep[i, 0] == -lep[j, 0]:
+                m = _pair_mass(lep, i, j)
+                if 0.010 < m < 10.0:
+                    return True
+    return False
+
+
+@numba.njit(**_JIT)
+def passes_gen_filter(lep, n):  # type: ignore[no-untyped-def]
+    """``samples.background.passes_gen_filter`` of the first ``n`` rows."""
+    pt, eta = np.empty(n), np.empty(n)
+    lepton_kinematics(lep, n, pt, eta)
+    return _filter(pt, eta, n)
+
+
+@numba.njit(**_JIT)
+def truth_preselection(lep, n):  # type: ignore[no-untyped-def]
+    """``samples.background.truth_preselection``: (passes, m_ℓℓ, leading p_T, 0 ee / 1 μμ)."""
+    pt, eta = np.empty(n), np.empty(n)
+    lepton_kinematics(lep, n, pt, eta)
+    return _preselection(lep, n, pt, eta)
 
 
 @numba.njit(**_JIT)
 def loose_pair(lep, n, flavour):  # type: ignore[no-untyped-def]
     """``samples.background.loose_pair`` of the first ``n`` rows."""
-    cand = np.empty(n, np.int64)
-    nc = 0
-    for i in range(n):
-        if abs(lep[i, 0]) == flavour and lepton_pt(lep, i) > 1.0 and abs(lepton_eta(lep, i)) < 2.5:
-            cand[nc] = i
-            nc += 1
-    for i in range(nc):
-        for j in range(i + 1, nc):
-            a, b = cand[i], cand[j]
-            if lep[a, 0] == -lep[b, 0]:
-                m = _pair_mass(lep, a, b)
-                if 0.010 < m < 10.0:
-                    return True
-    return False
+    pt, eta = np.empty(n), np.empty(n)
+    lepton_kinematics(lep, n, pt, eta)
+    return _loose_pair(lep, n, pt, eta, flavour)
 
 
 # ----------------------------------------------------------------------------- per-event drivers
@@ -906,16 +943,17 @@ def _grow(f, i, k):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_JIT)
-def _record(f, irow, k, new, n, w, bias, origin, pt_g, scale, part, tot):  # type: ignore[no-untyped-def]
-    """``record`` of ``run_sliced_job`` for a copy that passed the generation filter: loose
-    pairs and Σw into ``tot`` (in the reference's order), preselection into row ``k``."""
+def _record(f, irow, k, new, n, pt, eta, w, bias, origin, pt_g, scale, part, tot):  # type: ignore[no-untyped-def]
+    """``record`` of ``run_sliced_job`` for a copy that passed the generation filter (its
+    leptons ``new``, with ``pt``/``eta`` from :func:`lepton_kinematics`): loose pairs and
+    Σw into ``tot`` (in the reference's order), preselection into row ``k``."""
     for fl in (11, 13):
-        if loose_pair(new, n, fl):
+        if _loose_pair(new, n, pt, eta, fl):
             if part == 1:
                 tot[T_LOOSE_E_H if fl == 11 else T_LOOSE_MU_H] += w
             else:
                 tot[T_LOOSE_E_S if fl == 11 else T_LOOSE_MU_S] += w
-    ok, mll, lead, flav = truth_preselection(new, n)
+    ok, mll, lead, flav = _preselection(new, n, pt, eta)
     row = f[k]
     row[C_W], row[C_BIAS], row[C_ORIGIN], row[C_PTG] = w, bias, origin, pt_g
     row[C_SCALE], row[C_PART] = scale, part
@@ -937,6 +975,7 @@ def _split_photon(rec, ig, l_idx, leps, w_ev, scale, origin, over, part, rng, at
     pt_g = _pt(rec, ig)
     nl = len(l_idx)
     new = np.empty((nl + 3, 5))
+    pt, eta = np.empty(nl + 3), np.empty(nl + 3)
     r_is_lep = abs(rec.id[ir]) == 11 or abs(rec.id[ir]) == 13
     for fl in range(2):
         lid = 11 if fl == 0 else 13
@@ -957,10 +996,12 @@ def _split_photon(rec, ig, l_idx, leps, w_ev, scale, origin, over, part, rng, at
             _set_lep(new, n, lid, lm)
             _set_lep(new, n + 1, -lid, lp)
             n += 2
-            if not passes_gen_filter(new, n):
+            lepton_kinematics(new, n, pt, eta)
+            if not _filter(pt, eta, n):
                 continue
             f, irow = _grow(f, irow, k)
-            _record(f, irow, k, new, n, w_ev * bias, bias, origin, pt_g, scale, part, tot)
+            _record(f, irow, k, new, n, pt, eta, w_ev * bias, bias, origin, pt_g, scale, part,
+                    tot)
             irow[k, I_KIND], irow[k, I_LID], irow[k, I_RAD], irow[k, I_REC] = 0, lid, ig, ir
             _set4(f[k], C_LM, lm)
             _set4(f[k], C_LP, lp)
@@ -979,6 +1020,7 @@ def _emit_split(rec, i_lep, i_nu, em, l_idx, leps, w_ev, fsr_emissions, rng, ata
     _ok, w_em, pt_evol, _x, e_lep, e_ph, e_nu = em
     nl = len(l_idx)
     new = np.empty((nl + 3, 5))
+    pt, eta = np.empty(nl + 3), np.empty(nl + 3)
     lep_id = rec.id[i_lep]
     pt_g = hypot(e_ph[1], e_ph[2])
     for fl in range(2):
@@ -997,11 +1039,12 @@ def _emit_split(rec, i_lep, i_nu, em, l_idx, leps, w_ev, fsr_emissions, rng, ata
         _set_lep(new, n + 1, lid, lm)
         _set_lep(new, n + 2, -lid, lp)
         n += 3
-        if not passes_gen_filter(new, n):
+        lepton_kinematics(new, n, pt, eta)
+        if not _filter(pt, eta, n):
             continue
         f, irow = _grow(f, irow, k)
-        _record(f, irow, k, new, n, w_ev * bias, bias / fsr_emissions, ORIGIN_FORCED_FSR,
-                pt_g, pt_evol, 2, tot)
+        _record(f, irow, k, new, n, pt, eta, w_ev * bias, bias / fsr_emissions,
+                ORIGIN_FORCED_FSR, pt_g, pt_evol, 2, tot)
         irow[k, I_KIND], irow[k, I_LID], irow[k, I_RAD], irow[k, I_REC] = 1, lid, i_lep, i_lep
         irow[k, I_NU] = i_nu
         _set4(f[k], C_LM, lm)
@@ -1089,6 +1132,7 @@ def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  #
         n_mv += 1
     nl = len(l_idx)
     new = np.empty((nl + 2, 5))
+    pt, eta = np.empty(nl + 2), np.empty(nl + 2)
     pt_g = hypot(pg[1], pg[2])
     for fl in range(2):
         lid = 11 if fl == 0 else 13
@@ -1111,11 +1155,12 @@ def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  #
         _set_lep(new, nl, lid, lm)
         _set_lep(new, nl + 1, -lid, lp)
         n = nl + 2
-        if not passes_gen_filter(new, n):
+        lepton_kinematics(new, n, pt, eta)
+        if not _filter(pt, eta, n):
             continue
         f, irow = _grow(f, irow, k)
-        _record(f, irow, k, new, n, w_ev * bias, bias / quark_emissions, ORIGIN_FORCED_QUARK,
-                pt_g, pt_evol, 3, tot)
+        _record(f, irow, k, new, n, pt, eta, w_ev * bias, bias / quark_emissions,
+                ORIGIN_FORCED_QUARK, pt_g, pt_evol, 3, tot)
         irow[k, I_KIND], irow[k, I_LID], irow[k, I_RAD], irow[k, I_REC] = 2, lid, iq, i_sr
         irow[k, I_MOV0], irow[k, I_MOV1] = m0, n_mv
         _set4(f[k], C_LM, lm)
