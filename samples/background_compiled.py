@@ -10,8 +10,9 @@ same Pythia events and random-number streams:
   numpy arrays (:class:`samples.pythia_record.RecordReader`) and runs the whole event —
   photon scans, origins, recoilers, forced emissions and splittings, generation filter,
   truth preselection — in :func:`samples.background_kernels.soft_event` /
-  :func:`~samples.background_kernels.hard_event`. Only copies that are written touch the
-  Pythia event again (through the same ``write_*_copy`` helpers as the reference).
+  :func:`~samples.background_kernels.hard_event`; the written copies' NanoAOD columns are
+  computed from the record too (:func:`samples.background_kernels.copies_columns`), so the
+  Pythia event is only read, once.
 
 The two give identical statistics, weights and files at the same seeds (bit for bit;
 ``tests/samples/test_background_compiled.py``).
@@ -25,21 +26,9 @@ import numpy as np
 
 from samples import background_kernels as K
 from samples import pcg64
-from samples.background_forced import Split
 from samples.pythia_record import RecordReader
 
 ENGINES = ("compiled", "python")
-
-
-def _vec(row: np.ndarray, col: int) -> tuple[float, float, float, float]:
-    return (float(row[col]), float(row[col + 1]), float(row[col + 2]), float(row[col + 3]))
-
-
-def _split_of(row: np.ndarray) -> Split:
-    """The :class:`~samples.background_forced.Split` of a written copy's float row (the
-    weight and z are not needed to write the copy)."""
-    return Split(float(row[K.C_W]), float(row[K.C_MPAIR]), float("nan"), _vec(row, K.C_LM),
-                 _vec(row, K.C_LP), _vec(row, K.C_GSTAR), _vec(row, K.C_REC))
 
 
 class CompiledEngine:
@@ -80,17 +69,21 @@ class CompiledEngine:
                 self.forced_q, int(t.fsr_emissions), int(t.quark_emissions), self.m_wlep,
                 self._st, self._st_q, self._atab, self.totals)
         out = self._fast(event, K.soft_event_at, args)
+        rec = None
         if out is None:
-            out = K.soft_event(self._read(event), *args)
-        self._collect(event, iev, *out)
+            rec = self._read(event)
+            out = K.soft_event(rec, *args)
+        self._collect(event, rec, iev, *out)
 
     def hard_event(self, event: Any, w_h: float, iev: int) -> None:
         """One event of sample H (its hard-process photon split)."""
         args = (float(w_h), int(self.task.oversample), self._st, self._atab, self.totals)
         out = self._fast(event, K.hard_event_at, args)
+        rec = None
         if out is None:
-            out = K.hard_event(self._read(event), *args)
-        self._collect(event, iev, *out)
+            rec = self._read(event)
+            out = K.hard_event(rec, *args)
+        self._collect(event, rec, iev, *out)
 
     def _read(self, event: Any) -> Any:
         assert self._reader is not None
@@ -111,43 +104,37 @@ class CompiledEngine:
         *out, miss = kernel(*where, *reader.ids.arrays, *args)
         return None if miss else tuple(out)
 
-    def _collect(self, event: Any, iev: int, f: np.ndarray, irow: np.ndarray,
+    def _collect(self, event: Any, rec: Any, iev: int, f: np.ndarray, irow: np.ndarray,
                  mv_i: np.ndarray, mv_p: np.ndarray) -> None:
         """Append the preselected rows (and write the copies) in the kernels' order."""
         if len(f) == 0:
             return
-        for k, (row, ir) in enumerate(zip(f.tolist(), irow.tolist(), strict=True)):
-            part = int(row[K.C_PART])
-            if row[K.C_PRESEL]:
-                if part == 1:
-                    self.hard_rows.append(len(self.presel))
-                self.presel.append((row[K.C_MLL], row[K.C_LEAD], row[K.C_W], iev,
-                                    int(row[K.C_FLAV])))
-                self.aux.append((int(row[K.C_ORIGIN]), row[K.C_PTG], row[K.C_SCALE], part))
-            if self.buf is not None:
-                if part == 1:
-                    self.hard_buf.append(len(self.buf))
-                self._write(event, f[k], ir, mv_i, mv_p)
+        parts = f[:, K.C_PART].astype(int).tolist()
+        for row, part in zip(f[f[:, K.C_PRESEL] != 0].tolist(),
+                             [p for p, s in zip(parts, f[:, K.C_PRESEL].tolist()) if s],
+                             strict=True):
+            if part == 1:
+                self.hard_rows.append(len(self.presel))
+            self.presel.append((row[K.C_MLL], row[K.C_LEAD], row[K.C_W], iev,
+                                int(row[K.C_FLAV])))
+            self.aux.append((int(row[K.C_ORIGIN]), row[K.C_PTG], row[K.C_SCALE], part))
+        if self.buf is not None:
+            base = len(self.buf)
+            self.hard_buf.extend(base + c for c, part in enumerate(parts) if part == 1)
+            self._write(event, rec, f, irow, mv_i, mv_p)
 
-    def _write(self, event: Any, row: np.ndarray, ir: list[int], mv_i: np.ndarray,
+    def _write(self, event: Any, rec: Any, f: np.ndarray, irow: np.ndarray, mv_i: np.ndarray,
                mv_p: np.ndarray) -> None:
-        from samples.background_sliced import (write_lepton_emission_copy,
-                                               write_quark_emission_copy, write_split_copy)
-
-        kind, lid, i_rad, i_rec = ir[K.I_KIND], ir[K.I_LID], ir[K.I_RAD], ir[K.I_REC]
-        sp = _split_of(row)
-        w, bias = float(row[K.C_W]), float(row[K.C_BIAS])
-        if kind == 0:
-            write_split_copy(self.buf, event, i_rad, i_rec, lid, sp, w, bias)
-        elif kind == 1:
-            write_lepton_emission_copy(self.buf, event, i_rad, ir[K.I_NU], lid, sp,
-                                       _vec(row, K.C_PHOTON), float(row[K.C_PTEVOL]),
-                                       _vec(row, K.C_NU), w, bias)
-        else:
-            moved = {int(mv_i[j]): _vec(mv_p[j], 0) for j in range(ir[K.I_MOV0], ir[K.I_MOV1])}
-            write_quark_emission_copy(self.buf, event, i_rad, i_rec, lid, sp,
-                                      _vec(row, K.C_PHOTON), float(row[K.C_PTEVOL]), moved, w,
-                                      bias)
+        """Append the event's written copies to the buffer: NanoAOD columns computed from
+        the record with the copies' edits (``samples.background_kernels.copies_columns``),
+        the compiled twin of the ``write_*_copy`` helpers + ``EventBuffer.append_pythia``."""
+        if rec is None:
+            rec = self._read(event)
+        gf, gi, ef, ei, uf, ui, hf, hi, counts, met, vtx = K.copies_columns(rec, f, irow,
+                                                                           mv_i, mv_p)
+        self.buf.extend_columns({"GenPart": (gf, gi), "Electron": (ef, ei), "Muon": (uf, ui),
+                                 "ChargedHadron": (hf, hi)}, counts, met, vtx, f[:, K.C_W],
+                                extra={"biasWeight": f[:, K.C_BIAS]})
 
     def fill(self, loose: dict, stats: dict) -> None:
         """Copy the running totals into the job's ``loose`` and ``stats`` dicts; hand the

@@ -36,11 +36,8 @@ from __future__ import annotations
 
 import math
 
-import llvmlite.ir as llvm_ir
 import numba
 import numpy as np
-from numba.core import cgutils, types
-from numba.extending import intrinsic
 
 from samples.background_forced import (
     M_ELECTRON_GEV,
@@ -51,6 +48,8 @@ from samples.background_forced import (
     PT_MIN_CHG_Q_GEV,
 )
 from samples.background_fsr import PT_MIN_CHG_Q, PT_MIN_GEV, Q_PT_CUT, X_CUT
+from samples.cpython_math import hypot, sq
+from samples.nanoaod_kernels import event_columns
 from samples.pcg64 import random as _rand
 from samples.pythia_record import Record, _copy_particles, bot_copy_id, is_ancestor, top_copy_id
 
@@ -78,84 +77,6 @@ _PHOTON_PT_MIN = 2.0  # samples.background.PHOTON_PT_MIN_GEV
 _FILTER_PT_MIN, _FILTER_ETA_MAX, _FILTER_N = 1.0, 4.0, 3  # samples.background.FILTER_*
 
 # ----------------------------------------------------------------------------- numerics
-
-
-@intrinsic
-def _libm_pow(typingctx, x, y):  # type: ignore[no-untyped-def]
-    """C ``pow(x, y)`` of the process's libm, called as such: the declaration is marked
-    ``nobuiltin`` so that LLVM does not rewrite ``pow(x, 2.0)`` as ``x*x``."""
-    sig = types.float64(types.float64, types.float64)
-
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        fnty = llvm_ir.FunctionType(llvm_ir.DoubleType(), [llvm_ir.DoubleType()] * 2)
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "pow")
-        fn.attributes.add("nobuiltin")
-        return builder.call(fn, args)
-
-    return sig, codegen
-
-
-@numba.njit(**_JIT)
-def sq(x):  # type: ignore[no-untyped-def]
-    """``x ** 2`` exactly as CPython evaluates it for a float: libm ``pow(x, 2.0)``, which
-    differs from ``x * x`` in the last bit for ~0.1% of the values (glibc's pow is not
-    correctly rounded), so the reference's ``** 2`` must not become a multiplication."""
-    return _libm_pow(x, 2.0)
-
-
-@numba.njit(**_JIT)
-def _split27(x):  # type: ignore[no-untyped-def]
-    t = x * 134217729.0  # Veltkamp splitting, 2**27 + 1
-    hi = t - (t - x)
-    return hi, x - hi
-
-
-@numba.njit(**_JIT)
-def _dl_mul(x, y):  # type: ignore[no-untyped-def]
-    """Exact product x·y = hi + lo (Dekker)."""
-    xh, xl = _split27(x)
-    yh, yl = _split27(y)
-    p = xh * yh
-    q = xh * yl + xl * yh
-    z = p + q
-    return z, p - z + q + xl * yl
-
-
-@numba.njit(**_JIT)
-def hypot(x, y):  # type: ignore[no-untyped-def]
-    """``math.hypot(x, y)`` of CPython 3.11 (``vector_norm`` in Modules/mathmodule.c:
-    lossless scaling, compensated sum of squares, one differential correction), so
-    that the compiled kernels round exactly as the Python code does."""
-    ax, ay = abs(x), abs(y)
-    if math.isinf(ax) or math.isinf(ay):
-        return math.inf
-    if math.isnan(ax) or math.isnan(ay):
-        return math.nan
-    mx = ax if ax > ay else ay
-    if mx == 0.0:
-        return mx
-    _, max_e = math.frexp(mx)
-    if max_e < -1023:  # subnormal: CPython rescales by DBL_MIN first
-        tiny = 2.2250738585072014e-308
-        return tiny * hypot(ax / tiny, ay / tiny)
-    scale = math.ldexp(1.0, -max_e)
-    csum, frac1, frac2 = 1.0, 0.0, 0.0
-    for v in (ax, ay):
-        v *= scale
-        hi, lo = _dl_mul(v, v)
-        s = csum + hi
-        frac2 += (csum - s) + hi
-        csum = s
-        frac1 += lo
-    h = math.sqrt(csum - 1.0 + (frac1 + frac2))
-    hi, lo = _dl_mul(-h, h)
-    s = csum + hi
-    frac2 += (csum - s) + hi
-    csum = s
-    frac1 += lo
-    v = csum - 1.0 + (frac1 + frac2)
-    h += v / (2.0 * h)
-    return h / scale
 
 
 @numba.njit(**_JIT)
@@ -1328,12 +1249,114 @@ def hard_event_at(addr, n, size, keys, ctypes_, hadrons, w_h, over, rng, atab,  
 @numba.njit(**_JIT)
 def _record_at(addr, n, size, keys, ctypes_, hadrons):  # type: ignore[no-untyped-def]
     """(Record, number of ids missing from the table) of the particles at ``addr``."""
-    i0, i1, i2, i3, i4, i5, p, m, scale, ct, had, miss = _copy_particles(
+    i0, i1, i2, i3, i4, i5, p, m, scale, ct, had, v, miss = _copy_particles(
         addr, n, size, keys, ctypes_, hadrons)
-    return Record(i0, i1, i2, i3, i4, i5, p, m, scale, ct, had), miss
+    return Record(i0, i1, i2, i3, i4, i5, p, m, scale, ct, had, v), miss
 
 
 @numba.njit(**_JIT)
 def _empty_outputs():  # type: ignore[no-untyped-def]
     return (np.empty((0, N_FCOLS)), np.zeros((0, N_ICOLS), np.int64), np.empty(0, np.int64),
             np.empty((0, 4)))
+
+
+# ----------------------------------------------------------------------------- written copies
+
+
+@numba.njit(**_JIT)
+def _with_room(rec, extra):  # type: ignore[no-untyped-def]
+    """A copy of ``rec`` with ``extra`` zeroed entries appended."""
+    n = len(rec.id)
+    N = n + extra
+    ids, st, m1, m2 = (np.zeros(N, np.int64), np.zeros(N, np.int64), np.zeros(N, np.int64),
+                       np.zeros(N, np.int64))
+    d1, d2 = np.zeros(N, np.int64), np.zeros(N, np.int64)
+    ids[:n], st[:n], m1[:n], m2[:n] = rec.id, rec.status, rec.mother1, rec.mother2
+    d1[:n], d2[:n] = rec.daughter1, rec.daughter2
+    p, m, scale = np.zeros((N, 4)), np.zeros(N), np.zeros(N)
+    p[:n], m[:n], scale[:n] = rec.p, rec.m, rec.scale
+    ct, had, v = np.zeros(N, np.int64), np.zeros(N, np.bool_), np.zeros((N, 3))
+    ct[:n], had[:n], v[:n] = rec.ctype, rec.hadron, rec.v
+    return Record(ids, st, m1, m2, d1, d2, p, m, scale, ct, had, v)
+
+
+@numba.njit(**_JIT)
+def _append(rec, j, pid, status, mother1, p4, mass, scale):  # type: ignore[no-untyped-def]
+    """``Event::append(id, status, mother1, 0, 0, 0, 0, 0, px, py, pz, e, m)`` into the
+    zeroed entry ``j`` (then ``scale(scale)``); chargeType of e/μ/γ from the id."""
+    rec.id[j], rec.status[j], rec.mother1[j] = pid, status, mother1
+    for c in range(4):
+        rec.p[j, c] = p4[c]
+    rec.m[j], rec.scale[j] = mass, scale
+    rec.ctype[j] = 0 if pid == 22 else (-3 if pid > 0 else 3)
+
+
+@numba.njit(**_JIT)
+def copy_record(rec, row, ir, mv_i, mv_p):  # type: ignore[no-untyped-def]
+    """The record of one written copy: the edits that ``write_split_copy``,
+    ``write_lepton_emission_copy`` and ``write_quark_emission_copy`` (samples.
+    background_sliced, via ``samples.background._apply_split``) make to the Pythia event,
+    applied to a copy of ``rec`` (float row ``row``, int row ``ir`` of the event kernels)."""
+    kind, lid = ir[I_KIND], ir[I_LID]
+    n = len(rec.id)
+    out = _with_room(rec, 2 if kind == 0 else 3)
+    if kind == 0:
+        ig, i_rec = ir[I_RAD], ir[I_REC]
+    else:
+        if kind == 1:
+            for c in range(4):
+                out.p[ir[I_RAD], c] = row[C_REC + c]
+                out.p[ir[I_NU], c] = row[C_NU + c]
+        else:
+            for j in range(ir[I_MOV0], ir[I_MOV1]):
+                for c in range(4):
+                    out.p[mv_i[j], c] = mv_p[j, c]
+        ig, i_rec = n, ir[I_REC]
+        _append(out, ig, 22, 51, ir[I_RAD], row[C_PHOTON:C_PHOTON + 4], 0.0, row[C_PTEVOL])
+    i1 = len(out.id) - 2
+    mlep = M_ELECTRON_GEV if abs(lid) == 11 else M_MUON_GEV
+    _append(out, i1, lid, 91, ig, row[C_LM:C_LM + 4], mlep, 0.0)
+    _append(out, i1 + 1, -lid, 91, ig, row[C_LP:C_LP + 4], mlep, 0.0)
+    for c in range(4):
+        out.p[ig, c] = row[C_GSTAR + c]
+        out.p[i_rec, c] = row[C_REC + c]
+    out.m[ig] = row[C_MPAIR]
+    out.status[ig] = -91
+    out.daughter1[ig], out.daughter2[ig] = i1, i1 + 1
+    return out
+
+
+@numba.njit(**_JIT)
+def copies_columns(rec, f, irow, mv_i, mv_p):  # type: ignore[no-untyped-def]
+    """NanoAOD columns (:func:`samples.nanoaod_kernels.event_columns`) of the written copies
+    of one event, concatenated: (GenPart floats, ints, Electron floats, ints, Muon floats,
+    ints, ChargedHadron floats, pdgIds, per-copy counts (k, 4) of these four collections,
+    MET (k, 2), GenVtx (k, 3))."""
+    k = len(f)
+    cap = len(rec.id) + 3
+    gen_f, gen_i = np.empty((k * cap, 7)), np.empty((k * cap, 4), np.int64)
+    ele_f, ele_i = np.empty((k * cap, 6)), np.empty((k * cap, 3), np.int64)
+    mu_f, mu_i = np.empty((k * cap, 6)), np.empty((k * cap, 3), np.int64)
+    had_f, had_i = np.empty((k * cap, 3)), np.empty(k * cap, np.int64)
+    counts = np.zeros((k, 4), np.int64)
+    met, vtx = np.empty((k, 2)), np.empty((k, 3))
+    o = np.zeros(4, np.int64)
+    for c in range(k):
+        cols = event_columns(copy_record(rec, f[c], irow[c], mv_i, mv_p))
+        gf, gi, ef, ei, uf, ui, hf, hi, mt, vx = cols
+        for a, (xf, xi, of, oi) in enumerate(((gf, gi, gen_f, gen_i), (ef, ei, ele_f, ele_i),
+                                              (uf, ui, mu_f, mu_i))):
+            m = len(xf)
+            of[o[a]:o[a] + m] = xf
+            oi[o[a]:o[a] + m] = xi
+            counts[c, a] = m
+            o[a] += m
+        m = len(hf)
+        had_f[o[3]:o[3] + m] = hf
+        had_i[o[3]:o[3] + m] = hi
+        counts[c, 3] = m
+        o[3] += m
+        met[c, 0], met[c, 1] = mt
+        vtx[c, 0], vtx[c, 1], vtx[c, 2] = vx
+    return (gen_f[:o[0]], gen_i[:o[0]], ele_f[:o[1]], ele_i[:o[1]], mu_f[:o[2]], mu_i[:o[2]],
+            had_f[:o[3]], had_i[:o[3]], counts, met, vtx)

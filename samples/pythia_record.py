@@ -40,8 +40,10 @@ log = logging.getLogger(__name__)
 #: Byte offsets in ``Pythia8::Particle`` (Pythia 8.317, x86-64) of the int fields read.
 INT_FIELDS = {"id": 8, "status": 12, "mother1": 16, "mother2": 20, "daughter1": 24,
               "daughter2": 28}
-#: Byte offsets of the double fields read (``pSave`` is a ``Vec4``: px, py, pz, e).
-FLOAT_FIELDS = {"px": 40, "py": 48, "pz": 56, "e": 64, "m": 72, "scale": 80}
+#: Byte offsets of the double fields read (``pSave`` is a ``Vec4``: px, py, pz, e; then
+#: ``mSave, scaleSave, polSave``, ``bool hasVertexSave``, ``Vec4 vProdSave``: x, y, z, t).
+FLOAT_FIELDS = {"px": 40, "py": 48, "pz": 56, "e": 64, "m": 72, "scale": 80, "x": 104,
+                "y": 112, "z": 120}
 #: Events per reader whose raw copy is checked against the accessors, particle by particle.
 VERIFY_EVENTS = 3
 #: pybind11 ``instance``: the C++ value pointer follows the 16-byte ``PyObject`` header
@@ -50,15 +52,16 @@ _PYBIND_VALUE_OFFSET = 16
 _SIZEOF_RANGE = (96, 1024)
 _ID, _ST, _M1, _M2, _D1, _D2 = (INT_FIELDS[k] // 4 for k in
                                 ("id", "status", "mother1", "mother2", "daughter1", "daughter2"))
-_PX, _PY, _PZ, _E, _M, _SCALE = (FLOAT_FIELDS[k] // 8 for k in
-                                 ("px", "py", "pz", "e", "m", "scale"))
+_PX, _PY, _PZ, _E, _M, _SCALE, _VX, _VY, _VZ = (
+    FLOAT_FIELDS[k] // 8 for k in ("px", "py", "pz", "e", "m", "scale", "x", "y", "z"))
 
 
 class Record(NamedTuple):
     """One event record as arrays (index = Pythia's record index; entry 0 is the system).
 
     ``p[:, 0:4]`` = (E, px, py, pz) [GeV] (the order of the kinematics code); ``ctype`` is
-    Pythia's ``chargeType()`` (3 × charge), ``hadron`` its ``isHadron()``.
+    Pythia's ``chargeType()`` (3 × charge), ``hadron`` its ``isHadron()``; ``v`` the
+    production vertex (``xProd``, ``yProd``, ``zProd``) [mm].
     """
 
     id: np.ndarray
@@ -72,6 +75,7 @@ class Record(NamedTuple):
     scale: np.ndarray
     ctype: np.ndarray
     hadron: np.ndarray
+    v: np.ndarray
 
     @property
     def size(self) -> int:
@@ -113,7 +117,11 @@ def _copy_particles(addr, n, size, keys, ctypes_, hadrons):  # type: ignore[no-u
     p = np.empty((n, 4))
     m = np.empty(n)
     scale = np.empty(n)
+    v = np.empty((n, 3))
     for i in range(n):
+        v[i, 0] = dbls[i, _VX]
+        v[i, 1] = dbls[i, _VY]
+        v[i, 2] = dbls[i, _VZ]
         iv[0, i] = ints[i, _ID]
         iv[1, i] = ints[i, _ST]
         iv[2, i] = ints[i, _M1]
@@ -129,7 +137,7 @@ def _copy_particles(addr, n, size, keys, ctypes_, hadrons):  # type: ignore[no-u
     ct = np.zeros(n, np.int64)
     had = np.zeros(n, np.bool_)
     miss = _lookup(iv[0], keys, ctypes_, hadrons, ct, had)
-    return iv[0], iv[1], iv[2], iv[3], iv[4], iv[5], p, m, scale, ct, had, miss
+    return iv[0], iv[1], iv[2], iv[3], iv[4], iv[5], p, m, scale, ct, had, v, miss
 
 
 @numba.njit(cache=True, nogil=True)
@@ -251,8 +259,10 @@ class RecordReader:
         scale = np.empty(n)
         ct = np.zeros(n, np.int64)
         had = np.zeros(n, np.bool_)
+        v = np.empty((n, 3))
         for i in range(n):
             q = event[i]
+            v[i] = (q.xProd(), q.yProd(), q.zProd())
             ints[:, i] = (q.id(), q.status(), q.mother1(), q.mother2(), q.daughter1(),
                           q.daughter2())
             p[i] = (q.e(), q.px(), q.py(), q.pz())
@@ -260,7 +270,7 @@ class RecordReader:
             scale[i] = q.scale()
             ct[i] = q.chargeType()
             had[i] = q.isHadron()
-        return Record(*ints, p, m, scale, ct, had)
+        return Record(*ints, p, m, scale, ct, had, v)
 
 
 def records_equal(a: Record, b: Record) -> bool:

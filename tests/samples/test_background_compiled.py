@@ -200,15 +200,33 @@ def test_compiled_job_equals_python_job(method, events, kw):
     assert strip == {k: v for k, v in b.extra.items() if not k.startswith("cpu")}
 
 
-def test_compiled_files_equal_python_files(tmp_path):
-    """The written NanoAOD files of both engines are identical branch by branch."""
+def test_compiled_files_equal_python_files(tmp_path, monkeypatch):
+    """The written NanoAOD files of both engines are identical branch by branch, and so are
+    their event buffers in double precision (before the float32 conversion of the file):
+    the compiled writer (samples.nanoaod_kernels) reproduces EventBuffer.append_pythia on
+    the edited Pythia events."""
+    buffers = {}
+    write = bg._write
+
+    def capture(task, buf, *args, **kw):
+        buffers[task.engine] = buf
+        return write(task, buf, *args, **kw)
+
+    monkeypatch.setattr(bg, "_write", capture)
     files = {}
     for engine in ("python", "compiled"):
         t = bg.JobTask("W_munu_gstar", "sliced_fsrq", 13.0, 300, 17, 0, False,
                        str(tmp_path / f"{engine}.root"), hard_fraction=0.1, quark_emissions=2,
-                       engine=engine)
-        assert bg.run_job(t).n_written > 50
+                       fsr_emissions=6, oversample=2, engine=engine)
+        assert bg.run_job(t).n_written > 100
         files[engine] = flat_arrays(t.out_path)
+    a, b = buffers["python"], buffers["compiled"]
+    for attr in ("_counts", "_met", "_vtx", "_weights", "_extra"):
+        assert getattr(a, attr) == getattr(b, attr), attr
+    for name, cols in a._cols.items():  # compiled: numpy chunks of float64 / int64
+        for f, values in cols.items():
+            chunks = b._cols[name][f]
+            assert values == (np.concatenate(chunks).tolist() if chunks else []), (name, f)
     assert files["python"].keys() == files["compiled"].keys()
     for k, v in files["python"].items():
         np.testing.assert_array_equal(v, files["compiled"][k], err_msg=k)
