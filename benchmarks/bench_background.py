@@ -80,14 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--slice-pt", type=float, default=None, dest="slice_pt",
                     help="sliced: slicing pT [GeV] (default samples.background.SLICE_PT_GEV)")
     ap.add_argument("--hard-fraction", type=float, default=None, dest="hard_fraction",
-                    help="sliced: fraction of events in sample H (default HARD_FRACTION)")
+                    help="sliced: fraction of events in sample H (default: the method's)")
     ap.add_argument("--fsr-emissions", type=int, default=None, dest="fsr_emissions",
-                    help="sliced_fsr(q): forced W-lepton emissions per event (default FSR_EMISSIONS)")
+                    help="sliced_fsr(q): forced W-lepton emissions per event (default: the "
+                         "method's)")
     ap.add_argument("--quark-emissions", type=int, default=None, dest="quark_emissions",
-                    help="sliced_fsrq: forced emissions per final-state quark (default "
-                         "QUARK_EMISSIONS)")
+                    help="sliced_fsrq: forced emissions per final-state quark (default: the "
+                         "method's)")
     ap.add_argument("--oversample-soft", type=int, default=None, dest="oversample_soft",
-                    help="sliced*: splittings per shower photon of sample S (default 1)")
+                    help="sliced*: splittings per shower photon of sample S (default: the "
+                         "method's, samples.background.method_default)")
+    ap.add_argument("--oversample-hard", type=int, default=None, dest="oversample_hard",
+                    help="sliced*: splittings per photon of sample H (default: the method's)")
     ap.add_argument("--breakdown", action="store_true",
                     help="sliced*: shares of sigma_presel and sum W^2 per sample")
     args = ap.parse_args(argv)
@@ -98,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     key, mult = keys[args.process]
     xs = cross_section_pb(key, 13.0) * mult
     rows = []
-    from samples.background import HARD_FRACTION, SLICE_PT_GEV
+    from samples.background import SLICE_PT_GEV
 
     table = {"plain": ("plain", 1, 1), "enhanced": ("enhanced", 1, 1), "forced": ("forced", 1, 1),
              "forced_x": ("forced", args.oversample, 1), "reshower5": ("reshower", 1, 5),
@@ -108,8 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     for m in args.methods.split(","):
         key, _, engine = m.partition(":")
         runs.append((*table[key], engine))
-    sliced_kw = {"slice_pt": args.slice_pt or SLICE_PT_GEV,
-                 "hard_fraction": args.hard_fraction or HARD_FRACTION}
+    # Sliced rows: settings not given here take the method's defaults
+    # (samples.background.method_default).
+    sliced_kw = {"slice_pt": args.slice_pt or SLICE_PT_GEV}
+    if args.hard_fraction:
+        sliced_kw["hard_fraction"] = args.hard_fraction
     parts = []
     for method, over, resh, engine in runs:
         kw = dict(sliced_kw) if method.startswith("sliced") else {}
@@ -121,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             kw["oversample_soft"] = args.oversample_soft
         if engine:
             kw["engine"] = engine
+        if method.startswith("sliced"):
+            over = args.oversample_hard  # None: the method's default
         r = run_job(JobTask(args.process, method, 13.0, args.events, args.seed, 0, False, None,
                             over, False, resh, **kw))
         l_eff, n_eff, n_sel = effective_lumi(r, xs)
