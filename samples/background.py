@@ -116,8 +116,8 @@ def method_default(method: str, name: str) -> int | float:
     """Default of setting ``name`` (``hard_fraction``, ``fsr_emissions``,
     ``quark_emissions``, ``oversample``, ``oversample_soft``) for ``method``.
 
-    >>> method_default("sliced_fsrq", "fsr_emissions"), method_default("sliced_fsr", "fsr_emissions")
-    (48, 4)
+    >>> method_default("sliced_fsrq", "fsr_emissions"), method_default("sliced", "oversample")
+    (48, 1)
     """
     return METHOD_DEFAULTS.get(method, {}).get(name, _DEFAULTS[name])
 

@@ -21,12 +21,13 @@ kernel                                  reference (Python)
 =====================================  ============================================
 
 The physics (kernels, limits, Pythia source references) is documented in those modules
-and in ``docs/background.md``; here the point is to do exactly the same arithmetic, in
-the same order, with the same random numbers: every draw happens at the same place (``rng`` arguments are PCG64 state arrays of :mod:`samples.pcg64`, the job's
-generators' states), floating-point expressions keep Python's evaluation order, ``math.hypot``
-is CPython's algorithm (:func:`hypot`, libm's differs in the last bit), and Pythia's
-``alphaEM`` is re-evaluated from its source (:func:`alpha_em`, checked against the
-Pythia instance when a job starts).
+and in ``docs/background.md`` §2, §8, §9; here the point is to do exactly the same
+arithmetic, in the same order, with the same random numbers: every draw happens at the
+same place (``rng`` arguments are PCG64 state arrays of :mod:`samples.pcg64`, the job's
+generators' states), floating-point expressions keep Python's evaluation order,
+``math.hypot`` and ``x ** 2`` round as CPython's (:mod:`samples.cpython_math`), and
+Pythia's ``alphaEM`` is re-evaluated from its source (:func:`alpha_em`, checked against
+the Pythia instance when a job starts).
 
 Four-vectors are tuples (E, px, py, pz) in GeV, as in the Python code. Event records are
 :class:`samples.pythia_record.Record` tuples of arrays.
