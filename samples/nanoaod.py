@@ -244,7 +244,8 @@ class EventBuffer:
         ``samples.nanoaod_kernels.GEN_F``/``GEN_I``, ``LEP_F``/``LEP_I``, ``HAD_F``/pdgId;
         ``counts``: (events, 4) entries of GenPart, Electron, Muon, ChargedHadron per
         event; ``met``: (events, 2) pt, phi; ``vtx``: (events, 3) [cm]; ``extra``: per-event
-        arrays of the extra branches (as in :meth:`append_pythia`).
+        arrays of the extra branches (as in :meth:`append_pythia`). The per-particle
+        columns are kept as float32/int32 chunks (the precision of the file).
         """
         from samples.nanoaod_kernels import GEN_F, GEN_I, HAD_F, LEP_F, LEP_I
 
@@ -267,11 +268,13 @@ class EventBuffer:
         for c, (name, (ff, fi)) in enumerate(names.items()):
             fl, it = columns[name]
             cols = self._cols[name]
+            # Stored at the file's precision (the rounding to_arrays applies to the lists
+            # of append_pythia): half the memory of the largest buffers.
             for j, f in enumerate(ff):
-                cols[f].append(np.array(fl[:, j], dtype=np.float64))
+                cols[f].append(fl[:, j].astype(np.float32))
             it = it.reshape(len(it), len(fi))
             for j, f in enumerate(fi):
-                cols[f].append(np.array(it[:, j], dtype=np.int64))
+                cols[f].append(it[:, j].astype(np.int32))
             self._counts[name].extend(counts[:, c].tolist())
         for k in range(3):
             self._vtx[k].extend(vtx[:, k].tolist())
@@ -413,7 +416,7 @@ class EventBuffer:
             for f, values in cols.items():
                 dtype = np.int32 if f in _INT_FIELDS else np.float32
                 if self._chunked:
-                    flat = (np.concatenate(values) if values else np.zeros(0)).astype(dtype)
+                    flat = np.concatenate(values) if values else np.zeros(0, dtype)
                 else:
                     flat = np.asarray(values, dtype=dtype)
                 fields[f] = ak.unflatten(flat, counts)

@@ -202,9 +202,9 @@ def test_compiled_job_equals_python_job(method, events, kw):
 
 def test_compiled_files_equal_python_files(tmp_path, monkeypatch):
     """The written NanoAOD files of both engines are identical branch by branch, and so are
-    their event buffers in double precision (before the float32 conversion of the file):
-    the compiled writer (samples.nanoaod_kernels) reproduces EventBuffer.append_pythia on
-    the edited Pythia events."""
+    their event buffers (per-event values in double precision, per-particle columns at the
+    file's float32/int32): the compiled writer reproduces EventBuffer.append_pythia on the
+    edited Pythia events."""
     buffers = {}
     write = bg._write
 
@@ -223,10 +223,38 @@ def test_compiled_files_equal_python_files(tmp_path, monkeypatch):
     a, b = buffers["python"], buffers["compiled"]
     for attr in ("_counts", "_met", "_vtx", "_weights", "_extra"):
         assert getattr(a, attr) == getattr(b, attr), attr
-    for name, cols in a._cols.items():  # compiled: numpy chunks of float64 / int64
+    for name, cols in a._cols.items():  # compiled: numpy chunks at the file's precision
         for f, values in cols.items():
             chunks = b._cols[name][f]
-            assert values == (np.concatenate(chunks).tolist() if chunks else []), (name, f)
+            got = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+            np.testing.assert_array_equal(np.asarray(values, dtype=got.dtype), got, (name, f))
     assert files["python"].keys() == files["compiled"].keys()
     for k, v in files["python"].items():
         np.testing.assert_array_equal(v, files["compiled"][k], err_msg=k)
+
+
+def test_column_kernel_equals_append_pythia_in_double_precision(pythia):
+    """samples.nanoaod_kernels.event_columns on the record = EventBuffer.append_pythia on the
+    Pythia event, value by value in double precision (GenPart with flags and mothers,
+    leptons with impact parameters, MET, vertex), on unedited W → μν events."""
+    from samples.nanoaod import EventBuffer
+    from samples.nanoaod_kernels import GEN_F, GEN_I, HAD_F, LEP_F, LEP_I, event_columns
+
+    reader = R.RecordReader(pythia)
+    for _ in range(25):
+        assert pythia.next()
+        ref = EventBuffer(hadron_level=False)
+        ref.append_pythia(pythia.event, weight=1.0)
+        gf, gi, ef, ei, uf, ui, hf, hi, met, vtx = event_columns(reader.read(pythia.event))
+        for name, fl, it, ff, fi in (("GenPart", gf, gi, GEN_F, GEN_I),
+                                     ("Electron", ef, ei, LEP_F, LEP_I),
+                                     ("Muon", uf, ui, LEP_F, LEP_I),
+                                     ("ChargedHadron", hf, hi.reshape(-1, 1), HAD_F, ("pdgId",))):
+            cols = ref._cols[name]
+            for j, f in enumerate(ff):
+                assert cols[f] == fl[:, j].tolist(), (name, f)
+            for j, f in enumerate(fi):
+                assert cols[f] == it[:, j].tolist(), (name, f)
+        assert (ref._met[0][0], ref._met[1][0]) == met
+        assert tuple(v[0] for v in ref._vtx) == vtx
+        assert len(gf) >= 7 and len(uf) >= 1  # W, its decay products, the muon's copies
