@@ -109,10 +109,8 @@ class CompiledEngine:
         """Append the preselected rows (and write the copies) in the kernels' order."""
         if len(f) == 0:
             return
-        parts = f[:, K.C_PART].astype(int).tolist()
-        for row, part in zip(f[f[:, K.C_PRESEL] != 0].tolist(),
-                             [p for p, s in zip(parts, f[:, K.C_PRESEL].tolist()) if s],
-                             strict=True):
+        for row in f[f[:, K.C_PRESEL] != 0].tolist():
+            part = int(row[K.C_PART])
             if part == 1:
                 self.hard_rows.append(len(self.presel))
             self.presel.append((row[K.C_MLL], row[K.C_LEAD], row[K.C_W], iev,
@@ -120,7 +118,7 @@ class CompiledEngine:
             self.aux.append((int(row[K.C_ORIGIN]), row[K.C_PTG], row[K.C_SCALE], part))
         if self.buf is not None:
             base = len(self.buf)
-            self.hard_buf.extend(base + c for c, part in enumerate(parts) if part == 1)
+            self.hard_buf.extend(base + int(c) for c in np.flatnonzero(f[:, K.C_PART] == 1))
             self._write(event, rec, f, irow, mv_i, mv_p)
 
     def _write(self, event: Any, rec: Any, f: np.ndarray, irow: np.ndarray, mv_i: np.ndarray,
