@@ -16,7 +16,11 @@ Run: ``python benchmarks/bench_background.py [--events N] [--process P] [--metho
 e.g. ``--methods forced,sliced`` for the forced/sliced comparison of docs/background.md §8
 (``--methods forced,sliced_fsr,sliced_fsrq`` for the forced-emission methods)
 (for ``sliced`` N_gen counts the inclusive-W events of sample S; sample H's events are
-normalised to them, see :mod:`samples.background_sliced`).
+normalised to them, see :mod:`samples.background_sliced`). A row ``method:engine`` runs a
+sliced method with that engine (``compiled``, the default, or ``python``, the reference
+implementation: same events and weights), e.g. ``--methods
+forced,sliced_fsrq:python,sliced_fsrq``; ``--breakdown`` prints the shares of σ_presel and
+of Σ W² of the samples S, H, D (W-lepton emissions) and Q (quark emissions).
 """
 
 from __future__ import annotations
@@ -44,6 +48,23 @@ def effective_lumi(res, xsec_pb: float) -> tuple[float, float, int]:
     return l_gen_fb * w.sum() / (w**2).sum(), n_eff, len(p)
 
 
+def breakdown(res) -> dict[str, tuple[float, float]]:
+    """(share of Σw, share of Σ W²) per sample S/H/D/Q of a sliced result; W² per Pythia
+    event and sample (the cross terms between samples of one event are not attributed)."""
+    p, a = res.presel, res.presel_aux
+    if len(p) == 0 or len(a) != len(p):
+        return {}
+    _, inv = np.unique(p[:, 3], return_inverse=True)
+    w_ev = np.bincount(inv, weights=p[:, 2])
+    tot_w, tot_w2 = w_ev.sum(), (w_ev**2).sum()
+    out = {}
+    for name, part in (("S", 0), ("H", 1), ("D", 2), ("Q", 3)):
+        sel = a[:, 3] == part
+        w = np.bincount(inv[sel], weights=p[sel, 2], minlength=len(w_ev))
+        out[name] = (w.sum() / tot_w, (w**2).sum() / tot_w2)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from samples.background import JobTask, run_job
     from samples.model import cross_section_pb
@@ -59,12 +80,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--slice-pt", type=float, default=None, dest="slice_pt",
                     help="sliced: slicing pT [GeV] (default samples.background.SLICE_PT_GEV)")
     ap.add_argument("--hard-fraction", type=float, default=None, dest="hard_fraction",
-                    help="sliced: fraction of events in sample H (default HARD_FRACTION)")
+                    help="sliced: fraction of events in sample H (default: the method's)")
     ap.add_argument("--fsr-emissions", type=int, default=None, dest="fsr_emissions",
-                    help="sliced_fsr(q): forced W-lepton emissions per event (default FSR_EMISSIONS)")
+                    help="sliced_fsr(q): forced W-lepton emissions per event (default: the "
+                         "method's)")
     ap.add_argument("--quark-emissions", type=int, default=None, dest="quark_emissions",
-                    help="sliced_fsrq: forced emissions per final-state quark (default "
-                         "QUARK_EMISSIONS)")
+                    help="sliced_fsrq: forced emissions per final-state quark (default: the "
+                         "method's)")
+    ap.add_argument("--oversample-soft", type=int, default=None, dest="oversample_soft",
+                    help="sliced*: splittings per shower photon of sample S (default: the "
+                         "method's, samples.background.method_default)")
+    ap.add_argument("--oversample-hard", type=int, default=None, dest="oversample_hard",
+                    help="sliced*: splittings per photon of sample H (default: the method's)")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="sliced*: shares of sigma_presel and sum W^2 per sample")
     args = ap.parse_args(argv)
     keys = {"W_munu_gstar": ("W_munu", 1.0), "W_enu_gstar": ("W_enu", 1.0)}
     if args.process not in keys:
@@ -73,21 +102,34 @@ def main(argv: list[str] | None = None) -> int:
     key, mult = keys[args.process]
     xs = cross_section_pb(key, 13.0) * mult
     rows = []
-    from samples.background import HARD_FRACTION, SLICE_PT_GEV
+    from samples.background import SLICE_PT_GEV
 
     table = {"plain": ("plain", 1, 1), "enhanced": ("enhanced", 1, 1), "forced": ("forced", 1, 1),
              "forced_x": ("forced", args.oversample, 1), "reshower5": ("reshower", 1, 5),
              "reshower20": ("reshower", 1, 20), "sliced": ("sliced", 1, 1),
              "sliced_fsr": ("sliced_fsr", 1, 1), "sliced_fsrq": ("sliced_fsrq", 1, 1)}
-    runs = [table[m] for m in args.methods.split(",")]
-    sliced_kw = {"slice_pt": args.slice_pt or SLICE_PT_GEV,
-                 "hard_fraction": args.hard_fraction or HARD_FRACTION}
-    for method, over, resh in runs:
+    runs = []
+    for m in args.methods.split(","):
+        key, _, engine = m.partition(":")
+        runs.append((*table[key], engine))
+    # Sliced rows: settings not given here take the method's defaults
+    # (samples.background.method_default).
+    sliced_kw = {"slice_pt": args.slice_pt or SLICE_PT_GEV}
+    if args.hard_fraction:
+        sliced_kw["hard_fraction"] = args.hard_fraction
+    parts = []
+    for method, over, resh, engine in runs:
         kw = dict(sliced_kw) if method.startswith("sliced") else {}
         if method in ("sliced_fsr", "sliced_fsrq") and args.fsr_emissions:
             kw["fsr_emissions"] = args.fsr_emissions
         if method == "sliced_fsrq" and args.quark_emissions:
             kw["quark_emissions"] = args.quark_emissions
+        if method.startswith("sliced") and args.oversample_soft:
+            kw["oversample_soft"] = args.oversample_soft
+        if engine:
+            kw["engine"] = engine
+        if method.startswith("sliced"):
+            over = args.oversample_hard  # None: the method's default
         r = run_job(JobTask(args.process, method, 13.0, args.events, args.seed, 0, False, None,
                             over, False, resh, **kw))
         l_eff, n_eff, n_sel = effective_lumi(r, xs)
@@ -97,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         sig = r.presel[:, 2].sum() / r.sumw_generated * xs if n_sel else 0.0
         name = f"{method}(R={resh})" if method == "reshower" else f"{method}(x{over})"
         if method.startswith("sliced"):
-            name = method
+            name = f"{method}:{engine}" if engine else method
+            parts.append((name, breakdown(r)))
         rows.append((name, r.n_generated / r.cpu_seconds, n_sel, n_eff, sig, per_h))
     print(f"process {args.process}, {args.events} Pythia events per method, CPU time of one "
           f"process (shared machine: absolute rates under contention)")
@@ -108,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         ratio = per_h / base if base > 0 and not math.isnan(per_h) else float("nan")
         print(f"{name:14s} {rate:8.0f} {n_sel:6d} {n_eff:7.1f} {sig:17.4f} {per_h:19.4g} {ratio:8.1f}")
     print("target: >= 4 ab^-1 per CPU-hour")
+    if args.breakdown:
+        for name, b in parts:
+            print(f"{name}: " + ", ".join(f"{k} {v[0]:.2f} of sigma / {v[1]:.2f} of W^2"
+                                          for k, v in b.items()))
     return 0
 
 

@@ -96,6 +96,30 @@ HARD_FRACTION = 0.02
 FSR_EMISSIONS = 4
 #: ``sliced_fsrq``: forced photon emissions per final-state quark (samples.background_fsr).
 QUARK_EMISSIONS = 1
+#: Settings that differ per method from the JobTask defaults above. ``sliced_fsrq``: tuned
+#: for the compiled engine (docs/background.md §8, "Tuning"): 48 forced W-lepton and 12
+#: forced quark emissions per event, 10% of the events in the q q̄′ → Wγ sample H, 8
+#: splittings per H photon and 32 per shower photon of sample S (Σ W² of each part falls
+#: with its count until the event-to-event variation of the W-lepton and quark kinematics
+#: dominates; the emissions cost ~1.2 and ~1.5 µs each, a Pythia W event ~300 µs).
+METHOD_DEFAULTS: dict[str, dict[str, int | float]] = {
+    "sliced_fsrq": {"hard_fraction": 0.1, "fsr_emissions": 48, "quark_emissions": 12,
+                    "oversample": 8, "oversample_soft": 32},
+}
+_DEFAULTS: dict[str, int | float] = {"hard_fraction": HARD_FRACTION,
+                                     "fsr_emissions": FSR_EMISSIONS,
+                                     "quark_emissions": QUARK_EMISSIONS, "oversample": 1,
+                                     "oversample_soft": 1}
+
+
+def method_default(method: str, name: str) -> int | float:
+    """Default of setting ``name`` (``hard_fraction``, ``fsr_emissions``,
+    ``quark_emissions``, ``oversample``, ``oversample_soft``) for ``method``.
+
+    >>> method_default("sliced_fsrq", "fsr_emissions"), method_default("sliced", "oversample")
+    (48, 1)
+    """
+    return METHOD_DEFAULTS.get(method, {}).get(name, _DEFAULTS[name])
 
 #: Photons split by the forced method: p_T > 2 GeV (both leptons of a pair need
 #: p_T > 1 GeV in the loosest selection scenario, spec §4).
@@ -240,18 +264,29 @@ class JobTask:
     job: int
     hadron_level: bool
     out_path: str | None  # None: statistics only (benchmarks, validation)
-    oversample: int = 1
+    #: Splittings per photon (``forced``; sample H of the sliced methods). ``None`` (here and
+    #: below): the method's default, :func:`method_default`.
+    oversample: int | None = None
     force: bool = False
     reshowers: int = RESHOWERS
     #: ``sliced`` only (samples.background_sliced): slicing p_T [GeV], fraction of the
     #: events spent on the q q̄′ → Wγ sample H, splittings per photon of sample S.
     slice_pt: float = SLICE_PT_GEV
-    hard_fraction: float = HARD_FRACTION
-    oversample_soft: int = 1
+    hard_fraction: float | None = None
+    oversample_soft: int | None = None
     #: ``sliced_fsr`` only: forced W-lepton emissions per W event (sample D).
-    fsr_emissions: int = FSR_EMISSIONS
+    fsr_emissions: int | None = None
     #: ``sliced_fsrq`` only: forced photon emissions per final-state quark (sample Q).
-    quark_emissions: int = QUARK_EMISSIONS
+    quark_emissions: int | None = None
+    #: ``sliced*`` only: ``"compiled"`` (numba kernels on a numpy copy of each record) or
+    #: ``"python"`` (the reference implementation); identical results
+    #: (samples.background_compiled).
+    engine: str = "compiled"
+
+    def __post_init__(self) -> None:
+        for name in _DEFAULTS:
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, method_default(self.method, name))
 
 
 @dataclass
@@ -568,12 +603,14 @@ def check_process(process: str) -> str:
 
 
 def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs: int,
-               hadron_level: bool, method: str, out_dir: str | Path | None, oversample: int = 1,
-               force: bool = False, reshowers: int = RESHOWERS, slice_pt: float = SLICE_PT_GEV,
-               hard_fraction: float = HARD_FRACTION,
-               fsr_emissions: int = FSR_EMISSIONS,
-               quark_emissions: int = QUARK_EMISSIONS) -> list[JobTask]:
-    """Validate the parameters and split the request into jobs (nothing is generated)."""
+               hadron_level: bool, method: str, out_dir: str | Path | None,
+               oversample: int | None = None, force: bool = False,
+               reshowers: int = RESHOWERS, slice_pt: float = SLICE_PT_GEV,
+               hard_fraction: float | None = None, fsr_emissions: int | None = None,
+               quark_emissions: int | None = None,
+               oversample_soft: int | None = None) -> list[JobTask]:
+    """Validate the parameters and split the request into jobs (nothing is generated).
+    Settings left ``None`` take the method's default (:func:`method_default`)."""
     from darknu.errors import check_range
     from samples.jobs import SEED_MAX, check_count, split_events
     from samples.model import cross_section
@@ -583,7 +620,14 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
     s = check_range("sqrt_s_TeV", sqrt_s_TeV, low=0.0, unit="TeV")
     cross_section(_PROCESS_TABLE[process][2], s)  # raises for an energy without a cross section
     seed = check_count("seed", seed, low=0, high=SEED_MAX)
+    d = {k: method_default(method, k) for k in _DEFAULTS}
+    oversample = d["oversample"] if oversample is None else oversample
+    hard_fraction = d["hard_fraction"] if hard_fraction is None else hard_fraction
+    fsr_emissions = d["fsr_emissions"] if fsr_emissions is None else fsr_emissions
+    quark_emissions = d["quark_emissions"] if quark_emissions is None else quark_emissions
+    oversample_soft = d["oversample_soft"] if oversample_soft is None else oversample_soft
     oversample = check_count("oversample", oversample, low=1, high=1000)
+    oversample_soft = check_count("oversample_soft", oversample_soft, low=1, high=1000)
     reshowers = check_count("reshowers", reshowers, low=1, high=10000)
     fsr_emissions = check_count("fsr_emissions", fsr_emissions, low=1, high=1000)
     quark_emissions = check_count("quark_emissions", quark_emissions, low=1, high=1000)
@@ -606,7 +650,7 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
         tasks.append(JobTask(process, method, s, n, seed, j, bool(hadron_level), out,
                              oversample, force, reshowers, slice_pt=slice_pt,
                              hard_fraction=hard_fraction, fsr_emissions=fsr_emissions,
-                             quark_emissions=quark_emissions))
+                             quark_emissions=quark_emissions, oversample_soft=oversample_soft))
     return tasks
 
 
@@ -621,13 +665,14 @@ def generate_background(
     executor: ExecutorSpec | None = None,
     hadron_level: bool = False,
     method: str = "forced",
-    oversample: int = 1,
+    oversample: int | None = None,
     reshowers: int = RESHOWERS,
     force: bool = False,
     slice_pt: float = SLICE_PT_GEV,
-    hard_fraction: float = HARD_FRACTION,
-    fsr_emissions: int = FSR_EMISSIONS,
-    quark_emissions: int = QUARK_EMISSIONS,
+    hard_fraction: float | None = None,
+    fsr_emissions: int | None = None,
+    quark_emissions: int | None = None,
+    oversample_soft: int | None = None,
 ) -> list[Path]:
     """Generate ``events`` Pythia events of ``process`` in ``jobs`` jobs; write ROOT files
     and the fileset entry ``<process>__nominal`` (``<process>_hadrons__nominal`` for
@@ -641,7 +686,9 @@ def generate_background(
     (:mod:`samples.background_sliced`); ``oversample`` applies to sample H there.
     ``method="sliced_fsr"`` (experimental) adds ``fsr_emissions`` forced W-lepton photon
     emissions per event (:mod:`samples.background_fsr`); ``method="sliced_fsrq"``
-    (experimental) also ``quark_emissions`` forced photon emissions per final-state quark.
+    (experimental) also ``quark_emissions`` forced photon emissions per final-state quark;
+    ``oversample_soft``: splittings per shower photon of sample S. Settings left ``None``
+    take the method's default (:data:`METHOD_DEFAULTS`, else the module constants).
     """
     from darknu.io import prepare_output_dir
     from samples.fileset import update_fileset
@@ -650,7 +697,8 @@ def generate_background(
                        hadron_level=hadron_level, method=method, out_dir=out_dir,
                        oversample=oversample, force=force, reshowers=reshowers,
                        slice_pt=slice_pt, hard_fraction=hard_fraction,
-                       fsr_emissions=fsr_emissions, quark_emissions=quark_emissions)
+                       fsr_emissions=fsr_emissions, quark_emissions=quark_emissions,
+                       oversample_soft=oversample_soft)
     out = prepare_output_dir(out_dir, force=force, resume=True)
     for t in tasks:
         if t.out_path and Path(t.out_path).exists() and not force:
@@ -703,19 +751,29 @@ def register_cli(generate_subparsers: Any) -> None:
     p.add_argument("--scheduler", default=None, help="dask scheduler address tcp://HOST:PORT")
     p.add_argument("--sqrt-s", type=float, default=13.0, dest="sqrt_s", help="TeV")
     p.add_argument("--method", default="forced", choices=list(METHODS))
-    p.add_argument("--oversample", type=int, default=1, help="forced splittings per photon")
+    p.add_argument("--oversample", type=int, default=None,
+                   help="forced splittings per photon (sliced methods: per photon of sample H); "
+                        "default 1, sliced_fsrq 8")
+    p.add_argument("--oversample-soft", type=int, default=None, dest="oversample_soft",
+                   help="sliced methods: splittings per shower photon of sample S; default 1, "
+                        "sliced_fsrq 32")
     p.add_argument("--reshowers", type=int, default=RESHOWERS,
                    help="W-decay re-showers per W event (method reshower)")
     p.add_argument("--slice-pt", type=float, default=SLICE_PT_GEV, dest="slice_pt",
                    help="method sliced: photon pT [GeV] above which initial-state photons come "
                         "from q qbar' -> W gamma")
-    p.add_argument("--hard-fraction", type=float, default=HARD_FRACTION, dest="hard_fraction",
-                   help="method sliced: fraction of the events generated as q qbar' -> W gamma")
-    p.add_argument("--fsr-emissions", type=int, default=FSR_EMISSIONS, dest="fsr_emissions",
-                   help="method sliced_fsr: forced W-lepton photon emissions per event")
-    p.add_argument("--quark-emissions", type=int, default=QUARK_EMISSIONS,
+    p.add_argument("--hard-fraction", type=float, default=None, dest="hard_fraction",
+                   help="method sliced: fraction of the events generated as q qbar' -> W gamma "
+                        f"(default {HARD_FRACTION}, sliced_fsrq "
+                        f"{METHOD_DEFAULTS['sliced_fsrq']['hard_fraction']})")
+    p.add_argument("--fsr-emissions", type=int, default=None, dest="fsr_emissions",
+                   help="method sliced_fsr: forced W-lepton photon emissions per event "
+                        f"(default {FSR_EMISSIONS}, sliced_fsrq "
+                        f"{METHOD_DEFAULTS['sliced_fsrq']['fsr_emissions']})")
+    p.add_argument("--quark-emissions", type=int, default=None,
                    dest="quark_emissions",
-                   help="method sliced_fsrq: forced photon emissions per final-state quark")
+                   help="method sliced_fsrq: forced photon emissions per final-state quark "
+                        f"(default {METHOD_DEFAULTS['sliced_fsrq']['quark_emissions']})")
     p.add_argument("--hadron-level", action="store_true",
                    help="MPI + hadronisation (for H_T-veto / isolation efficiencies)")
     p.add_argument("--out", required=True, type=Path)
@@ -733,7 +791,8 @@ def _cli(args: Any) -> int:
             jobs=args.jobs, executor=spec, hadron_level=args.hadron_level, method=args.method,
             oversample=args.oversample, reshowers=args.reshowers, force=args.force,
             slice_pt=args.slice_pt, hard_fraction=args.hard_fraction,
-            fsr_emissions=args.fsr_emissions, quark_emissions=args.quark_emissions))
+            fsr_emissions=args.fsr_emissions, quark_emissions=args.quark_emissions,
+            oversample_soft=args.oversample_soft))
     print(f"wrote {n} background files and {args.out / 'fileset.json'}")
     return 0
 

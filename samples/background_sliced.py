@@ -108,6 +108,81 @@ def _w_decay_final(ev: Any) -> tuple[int, int]:
     raise ValueError("no W boson in the event")
 
 
+def write_split_copy(buf: Any, ev: Any, ig: int, ir: int, lid: int, sp: Any, w: float,
+                     bias: float) -> None:
+    """Append to ``buf`` the copy of ``ev`` in which photon ``ig`` is split as ``sp`` (into
+    ``lid``, recoiler ``ir``); ``ev`` is restored afterwards."""
+    g, r = ev[ig], ev[ir]
+    pg = (g.e(), g.px(), g.py(), g.pz())
+    pr = (r.e(), r.px(), r.py(), r.pz())
+    status = g.status()
+    from samples import background as bg
+
+    bg._apply_split(ev, ig, ir, lid, sp)
+    try:
+        buf.append_pythia(ev, weight=w, extra={"biasWeight": bias})
+    finally:
+        bg._undo_split(ev, ig, ir, pg, pr, status)
+
+
+def write_lepton_emission_copy(buf: Any, ev: Any, i_lep: int, i_nu: int, lid: int, sp: Any,
+                               photon: tuple[float, ...], pt_evol: float,
+                               nu: tuple[float, ...], w: float, bias: float) -> None:
+    """Append to ``buf`` the copy of ``ev`` with a forced W-lepton photon (sample D): the
+    lepton takes ``sp.recoiler``, the neutrino ``nu``, the photon (status 51, mother the
+    lepton, scale ``pt_evol``) is split as ``sp``; ``ev`` is restored afterwards."""
+    import pythia8mc
+
+    from samples import background as bg
+
+    n0 = ev.size()
+    old_l, old_n = ev[i_lep].p(), ev[i_nu].p()
+    try:
+        e, x, y, z = sp.recoiler
+        ev[i_lep].p(pythia8mc.Vec4(x, y, z, e))
+        e, x, y, z = nu
+        ev[i_nu].p(pythia8mc.Vec4(x, y, z, e))
+        e, x, y, z = photon
+        ig = ev.append(22, 51, i_lep, 0, 0, 0, 0, 0, x, y, z, e, 0.0)
+        ev[ig].scale(pt_evol)
+        bg._apply_split(ev, ig, i_lep, lid, sp)  # sets the lepton to sp.recoiler
+        buf.append_pythia(ev, weight=w, extra={"biasWeight": bias})
+    finally:
+        while ev.size() > n0:
+            ev.popBack()
+        ev[i_lep].p(old_l)
+        ev[i_nu].p(old_n)
+
+
+def write_quark_emission_copy(buf: Any, ev: Any, iq: int, i_sr: int, lid: int, sp: Any,
+                              photon: tuple[float, ...], pt_evol: float,
+                              moved: dict[int, tuple[float, ...]], w: float,
+                              bias: float) -> None:
+    """Append to ``buf`` the copy of ``ev`` with a forced final-state-quark photon (sample
+    Q): the particles of ``moved`` take their new momenta, the photon (status 51, mother
+    the quark, scale ``pt_evol``) is split as ``sp`` against ``i_sr``; ``ev`` is restored
+    afterwards."""
+    import pythia8mc
+
+    from samples import background as bg
+
+    n0 = ev.size()
+    saved = {j: ev[j].p() for j in set(moved) | {i_sr}}
+    try:
+        for j, v in moved.items():
+            ev[j].p(pythia8mc.Vec4(v[1], v[2], v[3], v[0]))
+        e, x, y, z = photon
+        ig = ev.append(22, 51, iq, 0, 0, 0, 0, 0, x, y, z, e, 0.0)
+        ev[ig].scale(pt_evol)
+        bg._apply_split(ev, ig, i_sr, lid, sp)
+        buf.append_pythia(ev, weight=w, extra={"biasWeight": bias})
+    finally:
+        while ev.size() > n0:
+            ev.popBack()
+        for j, v in saved.items():
+            ev[j].p(v)
+
+
 def run_sliced_job(task: Any) -> Any:
     """Generate one ``sliced`` job: S (forced, ISR photons above p_cut vetoed) then H.
 
@@ -144,6 +219,9 @@ def run_sliced_job(task: Any) -> Any:
             raise bg.ParameterError(f"Pythia failed to initialise with {settings}")
         return py
 
+    from samples.background_compiled import ENGINES, CompiledEngine
+
+    bg.check_choice("engine", task.engine, ENGINES)
     t0 = time.process_time()
     rng = np.random.default_rng([task.seed, task.job, 0xBAC7])
     rng_q = np.random.default_rng([task.seed, task.job, 0xBAC8])
@@ -157,8 +235,10 @@ def run_sliced_job(task: Any) -> Any:
     hard_buf: list[int] = []  # buffer entries of H
     stats = {"written": 0, "sumw_written_S": 0.0, "sumw_written_H": 0.0}
 
-    def record(leps: list[Any], w: float, iev: int, ev: Any, bias: float, origin: int,
+    def record(leps: list[Any], w: float, iev: int, bias: float, origin: int,
                pt_g: float, scale: float, part: int) -> None:
+        """Statistics of a copy that passed the generation filter (the file entry is
+        written by the caller, see :func:`write_split_copy`)."""
         for fl in (11, 13):
             if bg.loose_pair(leps, flavour=fl):
                 loose[fl, int(part == 1)] += w
@@ -170,10 +250,8 @@ def run_sliced_job(task: Any) -> Any:
             aux.append((origin, pt_g, scale, part))
         stats["sumw_written_H" if part == 1 else "sumw_written_S"] += w
         stats["written"] += 1
-        if buf is not None:
-            if part == 1:
-                hard_buf.append(len(buf))
-            buf.append_pythia(ev, weight=w, extra={"biasWeight": bias})
+        if buf is not None and part == 1:
+            hard_buf.append(len(buf))
 
     def split(ev: Any, ig: int, fl_all: list[Any], w_ev: float, iev: int, scale: float,
               origin: int, over: int, part: int) -> None:
@@ -198,15 +276,9 @@ def run_sliced_job(task: Any) -> Any:
                 new.append((-lid, *sp.lepton_plus))
                 if not bg.passes_gen_filter(new):
                     continue
-                if buf is None:
-                    record(new, w_ev * bias, iev, None, bias, origin, pt_g, scale, part)
-                    continue
-                status = g.status()
-                bg._apply_split(ev, ig, ir, lid, sp)
-                try:
-                    record(new, w_ev * bias, iev, ev, bias, origin, pt_g, scale, part)
-                finally:
-                    bg._undo_split(ev, ig, ir, pg, pr, status)
+                record(new, w_ev * bias, iev, bias, origin, pt_g, scale, part)
+                if buf is not None:
+                    write_split_copy(buf, ev, ig, ir, lid, sp, w_ev * bias, bias)
 
     def emit_split(ev: Any, i_lep: int, i_nu: int, em: Any, fl_all: list[Any], w_ev: float,
                    iev: int, origin: int = ORIGIN_FORCED_FSR) -> None:
@@ -223,28 +295,12 @@ def run_sliced_job(task: Any) -> Any:
                    (-lid, *sp.lepton_plus)]
             if not bg.passes_gen_filter(new):
                 continue
-            if buf is None:
-                record(new, w_ev * bias, iev, None, bias / task.fsr_emissions,
-                       origin, math.hypot(em.photon[1], em.photon[2]), em.pt_evol, 2)
-                continue
-            n0 = ev.size()
-            old_l, old_n = ev[i_lep].p(), ev[i_nu].p()
-            try:
-                e, x, y, z = sp.recoiler
-                ev[i_lep].p(pythia8mc.Vec4(x, y, z, e))
-                e, x, y, z = em.recoiler
-                ev[i_nu].p(pythia8mc.Vec4(x, y, z, e))
-                e, x, y, z = em.photon
-                ig = ev.append(22, 51, i_lep, 0, 0, 0, 0, 0, x, y, z, e, 0.0)
-                ev[ig].scale(em.pt_evol)
-                bg._apply_split(ev, ig, i_lep, lid, sp)  # sets the lepton to sp.recoiler
-                record(new, w_ev * bias, iev, ev, bias / task.fsr_emissions, origin,
-                       math.hypot(em.photon[1], em.photon[2]), em.pt_evol, 2)
-            finally:
-                while ev.size() > n0:
-                    ev.popBack()
-                ev[i_lep].p(old_l)
-                ev[i_nu].p(old_n)
+            record(new, w_ev * bias, iev, bias / task.fsr_emissions, origin,
+                   math.hypot(em.photon[1], em.photon[2]), em.pt_evol, 2)
+            if buf is not None:
+                write_lepton_emission_copy(buf, ev, i_lep, i_nu, lid, sp, em.photon,
+                                           em.pt_evol, em.recoiler, w_ev * bias,
+                                           bias / task.fsr_emissions)
 
     def emit_split_quark(ev: Any, iq: int, ir: int, r_in: bool, em: Any, q_old: Any,
                          r_old: Any, fl_all: list[Any], w_ev: float, iev: int,
@@ -301,26 +357,11 @@ def run_sliced_job(task: Any) -> Any:
             if not bg.passes_gen_filter(new):
                 continue
             pt_g = math.hypot(pg[1], pg[2])
-            if buf is None:
-                record(new, w_ev * bias, iev, None, bias / task.quark_emissions,
-                       ORIGIN_FORCED_QUARK, pt_g, em.pt_evol, 3)
-                continue
-            n0 = ev.size()
-            saved = {j: ev[j].p() for j in set(moved) | {i_sr}}
-            try:
-                for j, v in moved.items():
-                    ev[j].p(pythia8mc.Vec4(v[1], v[2], v[3], v[0]))
-                e, x, y, z = pg
-                ig = ev.append(22, 51, iq, 0, 0, 0, 0, 0, x, y, z, e, 0.0)
-                ev[ig].scale(em.pt_evol)
-                bg._apply_split(ev, ig, i_sr, lid, sp)
-                record(new, w_ev * bias, iev, ev, bias / task.quark_emissions,
-                       ORIGIN_FORCED_QUARK, pt_g, em.pt_evol, 3)
-            finally:
-                while ev.size() > n0:
-                    ev.popBack()
-                for j, v in saved.items():
-                    ev[j].p(v)
+            record(new, w_ev * bias, iev, bias / task.quark_emissions, ORIGIN_FORCED_QUARK,
+                   pt_g, em.pt_evol, 3)
+            if buf is not None:
+                write_quark_emission_copy(buf, ev, iq, i_sr, lid, sp, pg, em.pt_evol, moved,
+                                          w_ev * bias, bias / task.quark_emissions)
 
     # ---- sample S: inclusive W, forced splitting, ISR photons above p_cut vetoed.
     py = make(s_settings)
@@ -338,6 +379,11 @@ def run_sliced_job(task: Any) -> Any:
         from samples.background_fsr import (Q_PT_CUT, _latest_copy_before, force_emit_quark,
                                             quark_copy_segments, quark_recoiler)
     m_wlep = M_MUON_GEV if task.process == "W_munu_gstar" else M_ELECTRON_GEV
+    engine = None
+    if task.engine == "compiled":
+        engine = CompiledEngine(task, rng=rng, rng_q=rng_q, buf=buf, m_wlep=m_wlep,
+                                presel=presel, aux=aux, hard_rows=hard_rows, hard_buf=hard_buf)
+        engine.use(py)
     for iev in range(n_soft):
         if not py.next():
             n_fail += 1
@@ -345,6 +391,9 @@ def run_sliced_job(task: Any) -> Any:
         w_py = info.weight()
         sumw_gen += w_py
         ev = py.event
+        if engine is not None:
+            engine.soft_event(ev, w_py, iev)
+            continue
         fl_all = bg._final_leptons(ev)
         if forced_fsr:
             i_lep, i_nu = _w_decay_final(ev)
@@ -421,6 +470,8 @@ def run_sliced_job(task: Any) -> Any:
     if n_hard > 0:
         ph = make(h_settings)
         alpha = ph.coupSM.alphaEM
+        if engine is not None:
+            engine.use(ph)
         hinfo = ph.infoPython()  # weight() only: its sigmaGen()/pTHat() are not updated
         for k in range(n_hard):
             if not ph.next():
@@ -429,6 +480,9 @@ def run_sliced_job(task: Any) -> Any:
             w_h = hinfo.weight()
             sumw_h += w_h
             ev = ph.event
+            if engine is not None:
+                engine.hard_event(ev, w_h, n_soft + k)
+                continue
             ig, pt_hat = -1, 0.0
             for j in range(ev.size()):
                 if abs(ev[j].status()) == 23 and ev[j].id() == 22:
@@ -443,6 +497,8 @@ def run_sliced_job(task: Any) -> Any:
     else:
         sigma_h_mb = sigma_h_err_mb = 0.0
     cpu_h = time.process_time() - t_h0
+    if engine is not None:
+        engine.fill(loose, stats)
 
     # H weights per generated S event: (σ_H/σ_W) · ΣwS / ΣwH.
     factor = (sigma_h_mb / sigma_w_mb) * sumw_gen / sumw_h if sumw_h > 0 else 0.0

@@ -130,6 +130,9 @@ class EventBuffer:
             "ChargedHadron": {f: [] for f in _HAD_FIELDS},
         }
         self._counts: dict[str, list[int]] = {k: [] for k in self._cols}
+        #: Filled by :meth:`extend_columns` (per-particle columns as numpy chunks) or by
+        #: :meth:`append_pythia` (Python lists); one buffer takes one kind.
+        self._chunked: bool | None = None
         self._met: tuple[list[float], list[float]] = ([], [])
         self._vtx: tuple[list[float], list[float], list[float]] = ([], [], [])
         self._zd_ctau: list[float] = []
@@ -150,6 +153,9 @@ class EventBuffer:
         ``extra``: event-level scalars written as branches of that name (same keys for
         every event of a buffer).
         """
+        if self._chunked:
+            raise ParameterError("append_pythia: this buffer is filled by extend_columns")
+        self._chunked = False
         if extra is not None or self._extra is not None:
             keys = sorted(extra or {})
             if self._extra is None:
@@ -227,6 +233,59 @@ class EventBuffer:
         if self._extra is not None:
             for k, v in (extra or {}).items():
                 self._extra[k].append(float(v))
+
+    def extend_columns(self, columns: dict[str, tuple[Any, Any]], counts: Any, met: Any,
+                       vtx: Any, weights: Any, extra: dict[str, Any] | None = None) -> None:
+        """Append ``len(weights)`` events given as flat columns, as computed by
+        :func:`samples.nanoaod_kernels.event_columns` (the compiled twin of
+        :meth:`append_pythia`; same values, same order).
+
+        ``columns``: collection → (float array, int array) with the fields of
+        ``samples.nanoaod_kernels.GEN_F``/``GEN_I``, ``LEP_F``/``LEP_I``, ``HAD_F``/pdgId;
+        ``counts``: (events, 4) entries of GenPart, Electron, Muon, ChargedHadron per
+        event; ``met``: (events, 2) pt, phi; ``vtx``: (events, 3) [cm]; ``extra``: per-event
+        arrays of the extra branches (as in :meth:`append_pythia`). The per-particle
+        columns are kept as float32/int32 chunks (the precision of the file).
+        """
+        from samples.nanoaod_kernels import GEN_F, GEN_I, HAD_F, LEP_F, LEP_I
+
+        if self._chunked is False:
+            raise ParameterError("extend_columns: this buffer is filled by append_pythia")
+        self._chunked = True
+        n = len(weights)
+        if extra is not None or self._extra is not None:
+            keys = sorted(extra or {})
+            if self._extra is None:
+                if len(self._weights) > 0:
+                    raise ParameterError("extra: first given after events without it")
+                self._extra = {k: [] for k in keys}
+            elif keys != sorted(self._extra):
+                raise ParameterError(
+                    f"extra keys {keys} differ from those of earlier events {sorted(self._extra)}"
+                )
+        names = {"GenPart": (GEN_F, GEN_I), "Electron": (LEP_F, LEP_I),
+                 "Muon": (LEP_F, LEP_I), "ChargedHadron": (HAD_F, ("pdgId",))}
+        for c, (name, (ff, fi)) in enumerate(names.items()):
+            fl, it = columns[name]
+            cols = self._cols[name]
+            # Stored at the file's precision (the rounding to_arrays applies to the lists
+            # of append_pythia): half the memory of the largest buffers.
+            for j, f in enumerate(ff):
+                cols[f].append(fl[:, j].astype(np.float32))
+            it = it.reshape(len(it), len(fi))
+            for j, f in enumerate(fi):
+                cols[f].append(it[:, j].astype(np.int32))
+            self._counts[name].extend(counts[:, c].tolist())
+        for k in range(3):
+            self._vtx[k].extend(vtx[:, k].tolist())
+        self._met[0].extend(met[:, 0].tolist())
+        self._met[1].extend(met[:, 1].tolist())
+        self._weights.extend(float(w) for w in weights)
+        if self._extra is not None:
+            for k, v in (extra or {}).items():
+                self._extra[k].extend(float(x) for x in v)
+        if any(len(x) != len(self._weights) for x in self._counts.values()) or n != len(counts):
+            raise ParameterError("extend_columns: counts and weights describe different events")
 
     def _fill(
         self,
@@ -356,7 +415,11 @@ class EventBuffer:
             fields = {}
             for f, values in cols.items():
                 dtype = np.int32 if f in _INT_FIELDS else np.float32
-                fields[f] = ak.unflatten(np.asarray(values, dtype=dtype), counts)
+                if self._chunked:
+                    flat = np.concatenate(values) if values else np.zeros(0, dtype)
+                else:
+                    flat = np.asarray(values, dtype=dtype)
+                fields[f] = ak.unflatten(flat, counts)
             out[name] = ak.zip(fields)
         out["GenVtx"] = ak.zip(
             {k: np.asarray(v, dtype=np.float32) for k, v in zip("xyz", self._vtx, strict=True)}

@@ -248,5 +248,8 @@ def test_sliced_fsrq_vetoes_and_writes(tmp_path):
     import uproot
 
     w = uproot.open(f)["Events"]["genWeight"].array(library="np")
-    assert meta["method"] == "sliced_fsrq" and meta["quark_emissions"] == 1
+    assert meta["method"] == "sliced_fsrq"
+    assert meta["quark_emissions"] == bg.method_default("sliced_fsrq", "quark_emissions") == 12
+    assert meta["fsr_emissions"] == 48 and meta["oversample"] == 8
+    assert meta["oversample_soft"] == 32 and meta["hard_fraction"] == 0.1
     assert np.isclose(w.sum(), meta["sum_genweight"], rtol=1e-5)

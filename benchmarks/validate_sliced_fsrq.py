@@ -1,0 +1,127 @@
+"""§8/§9 validation of ``sliced_fsrq`` (docs/background.md): its forced-emission samples
+against Pythia's own shower photons, and the whole sample against ``sliced`` / ``forced``.
+
+The references are the tables of docs/background.md §8 (W → μν, 13 TeV, truth
+preselection, m_ℓℓ > 10 MeV, fb): the shower's W-lepton photons (624k ``forced`` +
+``sliced`` events, seeds 51, 52, 61, 62) for sample D, the shower's final-state-quark
+photons with p_T > 4 GeV (320k ``forced`` events, seeds 52, 62) for sample Q, and the
+``sliced`` / ``forced`` whole-sample m_ℓℓ spectra. Errors: Σ W² grouped per Pythia event.
+
+Run: ``python benchmarks/validate_sliced_fsrq.py --events 120000 --seeds 101,102``
+(the method's defaults unless ``--fsr-emissions`` etc. are given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import time
+
+import numpy as np
+
+os.environ.setdefault("DARKNU_NO_PROGRESS", "1")
+
+MLL_EDGES = (0.01, 0.1, 0.3, 1.0, 3.0, 10.0)
+LEAD_EDGES = (25.0, 32.0, 40.0, 50.0, 70.0, 150.0, 1e9)
+#: (values, errors, (σ, error)) [fb] of docs/background.md §8.
+REF_D = ((46.2, 41.7, 78.2, 48.0, 21.3), (3.0, 2.6, 3.7, 3.1, 2.2), (235.3, 7.3))
+REF_Q = ((10.5, 13.5, 22.3, 13.4, 5.4), (2.3, 2.4, 3.1, 2.3, 1.5), (65.0, 6.3))
+REF_Q_LEAD = ((11.7, 13.8, 12.9, 11.7, 14.6, 0.4), (2.7, 2.9, 2.8, 2.6, 3.1, 0.4))
+REF_SLICED = ((67.7, 56.0, 107.2, 73.2, 38.0), (5.2, 4.2, 5.9, 5.3, 4.0), (342.0, 12.0))
+REF_FORCED = ((62.5, 63.8, 120.2, 70.7, 35.9), (5.2, 4.7, 6.9, 5.2, 3.7), (353.0, 13.0))
+
+
+def _pool(results):
+    """Preselected rows of several jobs (Pythia-event index made unique) and Σw generated."""
+    rows, aux, sumw = [], [], 0.0
+    for k, r in enumerate(results):
+        p = r.presel.copy()
+        p[:, 3] += k * 10**9
+        rows.append(p)
+        aux.append(r.presel_aux)
+        sumw += r.sumw_generated
+    return np.concatenate(rows), np.concatenate(aux), sumw
+
+
+def _sums(p, sel, scale):
+    _, inv = np.unique(p[sel, 3], return_inverse=True)
+    w = np.bincount(inv, weights=p[sel, 2]) if sel.any() else np.zeros(1)
+    return w.sum() * scale, math.sqrt((w**2).sum()) * scale
+
+
+def _hist(p, sel, col, edges, scale):
+    out = [_sums(p, sel & (p[:, col] >= lo) & (p[:, col] < hi), scale)
+           for lo, hi in zip(edges[:-1], edges[1:])]
+    return np.array([v for v, _ in out]), np.array([e for _, e in out])
+
+
+def _chi2(v, e, ref):
+    from scipy import stats
+
+    rv, re = np.asarray(ref[0]), np.asarray(ref[1])
+    c = float((((v - rv) ** 2) / (e**2 + re**2)).sum())
+    return f"chi2/ndf {c:.1f}/{len(v)} (p = {stats.chi2.sf(c, len(v)):.2f})"
+
+
+def _row(v, e):
+    return " | ".join(f"{a:.1f} ± {b:.1f}" for a, b in zip(v, e))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from samples.background import JobTask, run_job
+    from samples.model import cross_section_pb
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=120000, help="Pythia events per seed")
+    ap.add_argument("--seeds", default="101,102")
+    for name in ("fsr-emissions", "quark-emissions", "oversample", "oversample-soft"):
+        ap.add_argument(f"--{name}", type=int, default=None, dest=name.replace("-", "_"))
+    ap.add_argument("--hard-fraction", type=float, default=None, dest="hard_fraction")
+    args = ap.parse_args(argv)
+    kw = {k: getattr(args, k) for k in ("fsr_emissions", "quark_emissions", "oversample",
+                                        "oversample_soft", "hard_fraction")
+          if getattr(args, k) is not None}
+    results, cpu = [], 0.0
+    for seed in (int(s) for s in args.seeds.split(",")):
+        r = run_job(JobTask("W_munu_gstar", "sliced_fsrq", 13.0, args.events, seed, 0, False,
+                            None, **kw))
+        results.append(r)
+        cpu += r.cpu_seconds
+        print(f"seed {seed}: {r.cpu_seconds:.1f} s CPU, load {os.getloadavg()[0]:.2f}",
+              flush=True)
+    t = results[0].task
+    print(f"settings: fsr_emissions {t.fsr_emissions}, quark_emissions {t.quark_emissions}, "
+          f"hard_fraction {t.hard_fraction}, oversample {t.oversample}, "
+          f"oversample_soft {t.oversample_soft}; {time.strftime('%Y-%m-%d')}")
+    p, a, sumw = _pool(results)
+    scale = cross_section_pb("W_munu", 13.0) * 1000.0 / sumw  # fb per unit weight
+    n_s = sum(r.extra["n_generated_S"] for r in results)
+    n_h = sum(r.extra["n_generated_H"] for r in results)
+    print(f"{n_s} S + {n_h} H events, {cpu:.0f} s CPU; fb per m_ll bin {MLL_EDGES} GeV")
+    for name, part, ref in (("D (forced W-lepton emission)", 2, REF_D),
+                            ("Q (forced quark emission)", 3, REF_Q)):
+        sel = a[:, 3] == part
+        v, e = _hist(p, sel, 0, MLL_EDGES, scale)
+        tot, err = _sums(p, sel, scale)
+        ratio = tot / ref[2][0]
+        rerr = ratio * math.hypot(err / tot, ref[2][1] / ref[2][0])
+        print(f"{name}: {_row(v, e)}; m_ll {_chi2(v, e, ref)}; sigma {tot:.1f} ± {err:.1f} fb "
+              f"vs shower {ref[2][0]} ± {ref[2][1]} (ratio {ratio:.3f} ± {rerr:.3f})")
+        if part == 3:
+            v, e = _hist(p, sel, 1, LEAD_EDGES, scale)
+            print(f"  leading pT {LEAD_EDGES[:-1]}+: {_row(v, e)}; {_chi2(v, e, REF_Q_LEAD)}")
+    every = np.ones(len(p), bool)
+    v, e = _hist(p, every, 0, MLL_EDGES, scale)
+    tot, err = _sums(p, every, scale)
+    print(f"whole sample: {_row(v, e)}; sigma_presel {tot / 1000:.4f} ± {err / 1000:.4f} pb")
+    for name, ref in (("sliced", REF_SLICED), ("forced", REF_FORCED)):
+        pull = (tot - ref[2][0]) / math.hypot(err, ref[2][1])
+        print(f"  vs {name}: m_ll {_chi2(v, e, ref)}; sigma pull {pull:.2f}")
+    for name, part in (("S", 0), ("H", 1), ("D", 2), ("Q", 3)):
+        print(f"  share of sigma_presel {name}: {_sums(p, a[:, 3] == part, scale)[0] / tot:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

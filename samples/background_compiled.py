@@ -1,0 +1,147 @@
+"""The compiled engine of the sliced methods: event record → numba kernels → job statistics.
+
+``run_sliced_job`` (:mod:`samples.background_sliced`) runs one of two engines over the
+same Pythia events and random-number streams:
+
+- ``"python"``: the reference implementation (closures over the ``pythia8mc`` event,
+  per-particle accessor calls, the Python kernels of :mod:`samples.background_forced` and
+  :mod:`samples.background_fsr`);
+- ``"compiled"`` (default): :class:`CompiledEngine` copies each event record once into
+  numpy arrays (:class:`samples.pythia_record.RecordReader`) and runs the whole event —
+  photon scans, origins, recoilers, forced emissions and splittings, generation filter,
+  truth preselection — in :func:`samples.background_kernels.soft_event` /
+  :func:`~samples.background_kernels.hard_event`; the written copies' NanoAOD columns are
+  computed from the record too (:func:`samples.background_kernels.copies_columns`), so the
+  Pythia event is only read, once.
+
+The two give identical statistics, weights and files at the same seeds (bit for bit;
+``tests/samples/test_background_compiled.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from samples import background_kernels as K
+from samples import pcg64
+from samples.pythia_record import RecordReader
+
+ENGINES = ("compiled", "python")
+
+
+class CompiledEngine:
+    """Per-event driver of the compiled kernels for one ``sliced*`` job.
+
+    ``presel``, ``aux``, ``hard_rows``, ``hard_buf`` are the job's lists (appended to as
+    the reference does); :attr:`totals` holds the running sums of the loose pairs, Σw
+    written and the copy count (indices ``samples.background_kernels.T_*``), accumulated
+    in the reference's order. The kernels draw from the states of ``rng`` and ``rng_q``
+    (:mod:`samples.pcg64`), which are written back into the generators by :meth:`fill`;
+    nothing else may draw from them in between.
+    """
+
+    def __init__(self, task: Any, *, rng: np.random.Generator, rng_q: np.random.Generator,
+                 buf: Any, m_wlep: float, presel: list, aux: list, hard_rows: list,
+                 hard_buf: list) -> None:
+        self.task = task
+        self.rng, self.rng_q = rng, rng_q
+        self._st, self._st_q = pcg64.state_of(rng), pcg64.state_of(rng_q)
+        self.buf = buf
+        self.m_wlep = float(m_wlep)
+        self.presel, self.aux, self.hard_rows, self.hard_buf = presel, aux, hard_rows, hard_buf
+        self.totals = np.zeros(K.N_TOTALS)
+        self.forced_fsr = task.method in ("sliced_fsr", "sliced_fsrq")
+        self.forced_q = task.method == "sliced_fsrq"
+        self._reader: RecordReader | None = None
+        self._atab = np.zeros(0)
+
+    def use(self, pythia: Any) -> None:
+        """Read events of ``pythia`` from now on (alphaEM constants checked against it)."""
+        self._reader = RecordReader(pythia)
+        self._atab = K.checked_alpha_em_table(pythia)
+
+    def soft_event(self, event: Any, w_py: float, iev: int) -> None:
+        """One event of sample S (with D and Q for the forced-emission methods)."""
+        t = self.task
+        args = (float(w_py), float(t.slice_pt), int(t.oversample_soft), self.forced_fsr,
+                self.forced_q, int(t.fsr_emissions), int(t.quark_emissions), self.m_wlep,
+                self._st, self._st_q, self._atab, self.totals)
+        out = self._fast(event, K.soft_event_at, args)
+        rec = None
+        if out is None:
+            rec = self._read(event)
+            out = K.soft_event(rec, *args)
+        self._collect(event, rec, iev, *out)
+
+    def hard_event(self, event: Any, w_h: float, iev: int) -> None:
+        """One event of sample H (its hard-process photon split)."""
+        args = (float(w_h), int(self.task.oversample), self._st, self._atab, self.totals)
+        out = self._fast(event, K.hard_event_at, args)
+        rec = None
+        if out is None:
+            rec = self._read(event)
+            out = K.hard_event(rec, *args)
+        self._collect(event, rec, iev, *out)
+
+    def _read(self, event: Any) -> Any:
+        assert self._reader is not None
+        return self._reader.read(event)
+
+    def _fast(self, event: Any, kernel: Any, args: tuple) -> tuple | None:
+        """``kernel`` on the event's particle array read in place (one compiled call), once
+        the reader is verified; ``None`` when the record must go through
+        :meth:`RecordReader.read` (verification, fallback, or an id new to the table —
+        nothing has been drawn then)."""
+        reader = self._reader
+        assert reader is not None
+        if not reader.verified:
+            return None
+        where = reader.locate(event)
+        if where is None:
+            return None
+        *out, miss = kernel(*where, *reader.ids.arrays, *args)
+        return None if miss else tuple(out)
+
+    def _collect(self, event: Any, rec: Any, iev: int, f: np.ndarray, irow: np.ndarray,
+                 mv_i: np.ndarray, mv_p: np.ndarray) -> None:
+        """Append the preselected rows (and write the copies) in the kernels' order."""
+        if len(f) == 0:
+            return
+        for row in f[f[:, K.C_PRESEL] != 0].tolist():
+            part = int(row[K.C_PART])
+            if part == 1:
+                self.hard_rows.append(len(self.presel))
+            self.presel.append((row[K.C_MLL], row[K.C_LEAD], row[K.C_W], iev,
+                                int(row[K.C_FLAV])))
+            self.aux.append((int(row[K.C_ORIGIN]), row[K.C_PTG], row[K.C_SCALE], part))
+        if self.buf is not None:
+            base = len(self.buf)
+            self.hard_buf.extend(base + int(c) for c in np.flatnonzero(f[:, K.C_PART] == 1))
+            self._write(event, rec, f, irow, mv_i, mv_p)
+
+    def _write(self, event: Any, rec: Any, f: np.ndarray, irow: np.ndarray, mv_i: np.ndarray,
+               mv_p: np.ndarray) -> None:
+        """Append the event's written copies to the buffer: NanoAOD columns computed from
+        the record with the copies' edits (``samples.background_kernels.copies_columns``),
+        the compiled twin of the ``write_*_copy`` helpers + ``EventBuffer.append_pythia``."""
+        if rec is None:
+            rec = self._read(event)
+        gf, gi, ef, ei, uf, ui, hf, hi, counts, met, vtx = K.copies_columns(rec, f, irow,
+                                                                           mv_i, mv_p)
+        self.buf.extend_columns({"GenPart": (gf, gi), "Electron": (ef, ei), "Muon": (uf, ui),
+                                 "ChargedHadron": (hf, hi)}, counts, met, vtx, f[:, K.C_W],
+                                extra={"biasWeight": f[:, K.C_BIAS]})
+
+    def fill(self, loose: dict, stats: dict) -> None:
+        """Copy the running totals into the job's ``loose`` and ``stats`` dicts; hand the
+        random-number states back to the generators."""
+        pcg64.restore(self.rng, self._st)
+        pcg64.restore(self.rng_q, self._st_q)
+        t = self.totals
+        loose[11, 0], loose[13, 0] = float(t[K.T_LOOSE_E_S]), float(t[K.T_LOOSE_MU_S])
+        loose[11, 1], loose[13, 1] = float(t[K.T_LOOSE_E_H]), float(t[K.T_LOOSE_MU_H])
+        stats["sumw_written_S"] = float(t[K.T_SUMW_S])
+        stats["sumw_written_H"] = float(t[K.T_SUMW_H])
+        stats["written"] = int(t[K.T_N])
