@@ -179,7 +179,7 @@ def _sample_stages(
         )
 
         def action(params: dict[str, Any] = params, sdir: Path = sdir) -> list[Path]:
-            files = samples_pkg.generate_signal(**params, out_dir=sdir, executor=executor, force=False)
+            files = samples_pkg.generate_signal(**params, out_dir=sdir, executor=executor, force=runner.force)
             return [*files, sdir / "fileset.json"]
 
         runner.run(Stage(f"signal:{name}", action, inputs=params))
@@ -199,7 +199,7 @@ def _sample_stages(
         )
 
         def baction(proc: str = proc, params: dict[str, Any] = params, bdir: Path = bdir) -> list[Path]:
-            files = bkg.generate_background(proc, **params, out_dir=bdir, executor=executor, force=False)
+            files = bkg.generate_background(proc, **params, out_dir=bdir, executor=executor, force=runner.force)
             return [*files, bdir / "fileset.json"]
 
         runner.run(Stage(f"background:{proc}", baction, inputs={"process": proc, **params}))

@@ -289,6 +289,18 @@ class JobTask:
                 object.__setattr__(self, name, method_default(self.method, name))
 
 
+def job_digest(task: JobTask) -> str:
+    """Digest of everything a job's file depends on (not where it goes, not the engine,
+    whose results are identical): a file with the same digest is that job's output."""
+    from dataclasses import asdict
+
+    from darknu import __version__
+    from darknu.io import json_digest
+
+    spec = {k: v for k, v in asdict(task).items() if k not in ("out_path", "force", "engine")}
+    return json_digest({**spec, "darknu_version": __version__})
+
+
 @dataclass
 class JobResult:
     """What a job made, with the statistics that benchmarks and validation use.
@@ -571,6 +583,7 @@ def _write(task: JobTask, buf: Any, settings: list[str], *, sumw_gen: float, n_g
         "hadron_level": task.hadron_level,
         "cpu_seconds": cpu,
         "darknu_version": getattr(darknu, "__version__", "unknown"),
+        "job_digest": job_digest(task),
         **(extra_meta or {}),
     }
     if not task.hadron_level:
@@ -700,13 +713,18 @@ def generate_background(
                        fsr_emissions=fsr_emissions, quark_emissions=quark_emissions,
                        oversample_soft=oversample_soft)
     out = prepare_output_dir(out_dir, force=force, resume=True)
+    done: dict[int, JobResult] = {}  # resume: jobs whose file is already there
     for t in tasks:
         if t.out_path and Path(t.out_path).exists() and not force:
-            from darknu.errors import OutputExistsError
-
-            raise OutputExistsError(f"{t.out_path} exists; pass force=True / --force")
-    results = map_tasks(run_job, tasks, executor=executor or ExecutorSpec(workers=jobs),
-                        desc=f"generate {process}")
+            done[t.job] = _finished_job(t)
+    todo = [t for t in tasks if t.job not in done]
+    if done:
+        log.info("%s: %d of %d jobs already written with matching settings; skipped",
+                 process, len(done), len(tasks))
+    ran = map_tasks(run_job, todo, executor=executor or ExecutorSpec(workers=jobs),
+                    desc=f"generate {process}")
+    by_job = {**done, **{r.task.job: r for r in ran}}
+    results = [by_job[t.job] for t in tasks]
     files = [Path(r.path) for r in results if r.path]
     if not files:
         log.warning("%s: no event passed the generation filter; nothing written", process)
@@ -737,6 +755,29 @@ def generate_background(
     log.info("wrote %d files (%d events) of %s to %s; fileset %s", len(files),
              ds_meta["n_events"], process, out, fs)
     return files
+
+
+def _finished_job(task: JobTask) -> JobResult:
+    """The result of a job whose file exists, if it was made with the same settings
+    (:func:`job_digest`); otherwise :class:`OutputExistsError` (use ``force``)."""
+    from darknu.errors import DarknuError, OutputExistsError
+    from samples.nanoaod import read_metadata
+
+    assert task.out_path is not None
+    try:
+        meta = read_metadata(task.out_path)
+    except DarknuError:
+        meta = {}
+    if meta.get("job_digest") != job_digest(task):
+        raise OutputExistsError(
+            f"{task.out_path} exists but was made with other settings (or by an older darknu); "
+            "pass force=True / --force"
+        )
+    log.info("job %d: %s exists with matching settings; skipped", task.job, task.out_path)
+    return JobResult(task=task, path=task.out_path, n_generated=int(meta["n_generated"]), n_failed=0,
+                     sumw_generated=float(meta["sum_genweight_generated"]),
+                     sumw_written=float(meta["sum_genweight"]), n_written=int(meta["n_events"]),
+                     cpu_seconds=0.0, settings=list(meta.get("generator", []))[1:])
 
 
 def register_cli(generate_subparsers: Any) -> None:

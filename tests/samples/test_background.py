@@ -191,6 +191,39 @@ def test_generate_writes_nanoaod_and_fileset(tmp_path):
     assert np.isclose(np.asarray(ev.genWeight).sum(), meta["sum_genweight"], rtol=1e-6)
 
 
+def test_generation_resumes_job_by_job(tmp_path):
+    """A rerun keeps the jobs already written with the same settings, regenerates a missing
+    one (identical file and fileset entry), and refuses files made with other settings."""
+    from darknu.errors import OutputExistsError
+    from samples.fileset import load_fileset
+
+    kw = dict(events=1200, seed=5, out_dir=tmp_path, jobs=2, method="forced")
+    first = bg.generate_background("W_munu_gstar", **kw)
+    assert len(first) == 2
+    def content(f):  # events and metadata, less the job's CPU time (varies between runs)
+        import uproot
+
+        from samples.nanoaod import read_metadata
+
+        arrays = uproot.open(f)["Events"].arrays(library="ak")
+        meta = {k: v for k, v in read_metadata(f).items() if k != "cpu_seconds"}
+        return meta, arrays.to_list()
+
+    contents = [content(f) for f in first]
+    entry = load_fileset(tmp_path / "fileset.json")["W_munu_gstar__nominal"]
+    mtime0 = first[0].stat().st_mtime_ns
+    first[1].unlink()  # as if the run had been killed before job 1 was written
+    again = bg.generate_background("W_munu_gstar", **kw)
+    assert again == first
+    assert first[0].stat().st_mtime_ns == mtime0  # job 0 kept, not regenerated
+    assert [content(f) for f in again] == contents
+    entry2 = load_fileset(tmp_path / "fileset.json")["W_munu_gstar__nominal"]
+    assert entry2["metadata"]["sum_genweight"] == entry["metadata"]["sum_genweight"]
+    assert entry2["metadata"]["xsec_pb"] == pytest.approx(entry["metadata"]["xsec_pb"], rel=1e-12)
+    with pytest.raises(OutputExistsError, match="other settings"):
+        bg.generate_background("W_munu_gstar", **{**kw, "oversample": 2})
+
+
 def ak_num(x):
     import awkward as ak
 
