@@ -63,7 +63,7 @@ from selections.cuts import (
 )
 from selections.table2 import (
     build_selection,
-    cut_names,
+    cumulative_masks,
     cutflow,
     event_variables,
     three_leptons_flat,
@@ -452,13 +452,15 @@ class DarkNuProcessor(processor.ProcessorABC):
                 if res_name == "nominal"
                 else {res_name: eff["nominal"] ** 3}
             )
+            # events passing each cumulative cut (valid events only), per channel
+            masks = {ch: cumulative_masks(sel, ch, valid=good_k) for ch in CHANNELS}
             for name in names:
                 entry = out_entries[name]
                 wbase = base * life_k[name]
                 w_syst = {syst: wbase * effw for syst, effw in systs.items()}
                 for ch in CHANNELS:
                     for region in REGIONS:
-                        m = sel.all(*cut_names(ch, region)) & good_k
+                        m = masks[ch][region]
                         if not m.any():
                             continue
                         mll = v.mll[m]
@@ -474,14 +476,15 @@ class DarkNuProcessor(processor.ProcessorABC):
                             weight_all=norm_k * life_k[name],
                             weight=w,
                             valid=good_k,
+                            masks=masks[ch],
                         )
                         # 'all' counts every valid event of the chunk, pre-filtered or not
                         entry["cutflow"][ch]["all"] = np.array([all_sumw[name], n_valid])
-                        self._fill_control(entry["control"], sel, ch, v, t, disp, w, good_k)
+                        self._fill_control(entry["control"], masks[ch], ch, v, t, disp, w)
         return {"chunks": {chunk_key: out_entries}}
 
     @staticmethod
-    def _fill_control(control, sel, ch, v, t, disp, w, good_evt) -> None:  # type: ignore[no-untyped-def]
+    def _fill_control(control, masks, ch, v, t, disp, w) -> None:  # type: ignore[no-untyped-def]
         values = {
             "pt1": t.fields["pt"][:, 0],
             "pt2": t.fields["pt"][:, 1],
@@ -494,10 +497,11 @@ class DarkNuProcessor(processor.ProcessorABC):
             "displacement": disp,
         }
         # The signal region is a subset of the preselection: search each bin once.
-        pre = sel.all(*cut_names(ch, "ht")) & good_evt
+        # ``masks``: cumulative_masks of the channel (valid events only)
+        pre = masks["ht"]
         if not pre.any():
             return
-        sr = sel.all(*cut_names(ch, "pt3l")) & good_evt
+        sr = masks["pt3l"]
         sr_in_pre = sr[pre]
         w_pre, w_sr = w[pre], w[sr]
         for name, x in values.items():

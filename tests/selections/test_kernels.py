@@ -1,13 +1,22 @@
-"""The numba kernels give bit-identical results to the numpy/awkward code they replace."""
+"""The numba kernels and fast paths give bit-identical results to the code they replace."""
 
 from __future__ import annotations
 
 import awkward as ak
 import numpy as np
+import pytest
 
 from selections.cuts import Table2Cuts, charged_ht, charged_ht_flat
 from selections.kernels import three_lepton_slots
-from selections.table2 import three_leptons_flat
+from selections.table2 import (
+    CUTFLOW,
+    REGIONS,
+    CutMasks,
+    cumulative_masks,
+    cut_names,
+    cutflow,
+    three_leptons_flat,
+)
 
 
 def _slots_reference(counts, good, pt):
@@ -68,3 +77,55 @@ def test_charged_ht_flat_is_bit_identical():
             new = charged_ht_flat(counts, {"pt": pt, "eta": eta}, cuts=cuts)
             assert new.dtype == np.float64
             assert np.array_equal(ref, new)
+
+
+def _random_selection(rng, n):
+    """The same random masks as a coffea PackedSelection (the former container) and CutMasks."""
+    from coffea.analysis_tools import PackedSelection
+
+    names = [c for c in CUTFLOW[1:] if c != "sfos"] + ["sfos_ee", "sfos_mumu", *REGIONS]
+    old, new = PackedSelection(dtype="uint32"), CutMasks()
+    for name in names:
+        m = rng.random(n) < rng.uniform(0.5, 0.98)
+        old.add(name, m)
+        new.add(name, m)
+    return names, old, new
+
+
+def test_cut_masks_equal_packed_selection():
+    rng = np.random.default_rng(21)
+    names, old, new = _random_selection(rng, 5000)
+    assert new.names == old.names
+    assert np.array_equal(new.all(), old.all())
+    for _ in range(50):
+        pick = list(rng.choice(names, rng.integers(1, len(names) + 1), replace=False))
+        assert np.array_equal(new.all(*pick), old.all(*pick))
+    with pytest.raises(ValueError):
+        new.add("lead_pt", np.ones(5000, bool))
+    with pytest.raises(ValueError):
+        new.all("no_such_cut")
+    with pytest.raises(ValueError):
+        new.add("float", np.ones(5000))
+
+
+def test_cumulative_masks_and_cutflow_equal_former_formulation():
+    rng = np.random.default_rng(22)
+    n = 5000
+    _, old, new = _random_selection(rng, n)
+    valid = rng.random(n) < 0.9
+    w_all, w = rng.normal(1.0, 0.3, n), rng.normal(0.6, 0.2, n)
+    for ch in ("ee", "mumu"):
+        masks = cumulative_masks(new, ch, valid=valid)
+        assert list(masks) == list(CUTFLOW[1:] + REGIONS)
+        for c, m in masks.items():
+            assert np.array_equal(m, old.all(*cut_names(ch, c)) & valid), (ch, c)
+        # the former cutflow: one PackedSelection.all per cut, sums of the selected weights
+        ref = {"all": [float(np.sum(w_all[valid])), float(np.count_nonzero(valid))]}
+        for c in CUTFLOW[1:] + REGIONS:
+            m = old.all(*cut_names(ch, c)) & valid
+            ref[c] = [float(np.sum(w[m])), float(np.count_nonzero(m))]
+        for got in (cutflow(new, channel=ch, weight_all=w_all, weight=w, valid=valid),
+                    cutflow(new, channel=ch, weight_all=w_all, weight=w, valid=valid,
+                            masks=masks)):
+            assert list(got) == list(ref)
+            assert all(got[c].tolist() == ref[c] for c in ref)
