@@ -62,6 +62,7 @@ from selections.cuts import (
     vertex_displacement_mm,
 )
 from selections.table2 import (
+    angle_functions,
     build_selection,
     cumulative_masks,
     cutflow,
@@ -267,6 +268,26 @@ def _possible_good(
     return (pt_max > thr) & (sinh_min < np.sinh(cuts.eta_max) * (1 + 1e-9) + 1e-12)
 
 
+def _angle_functions_per_variation(
+    smeared: dict[str, Any],
+) -> dict[str, dict[str, np.ndarray]]:
+    """sinh(eta), cos(phi), sin(phi) of each variation's smeared leptons
+    (``selections.table2.angle_functions``), evaluated once per distinct angle: variations
+    sharing the angle arrays (same electron set) share the result, and the others
+    evaluate only the leptons whose angles differ from the first variation's (the
+    electrons: muon angles are not smeared)."""
+    done: list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]] = []
+    out = {}
+    for name, sm in smeared.items():
+        same = [d for d in done if d[0] is sm.eta and d[1] is sm.phi]
+        if same:
+            out[name] = same[0][2]
+            continue
+        out[name] = angle_functions(sm.eta, sm.phi, reuse=done[0] if done else None)
+        done.append((sm.eta, sm.phi, out[name]))
+    return out
+
+
 class DarkNuProcessor(processor.ProcessorABC):
     """Smearing + Table II + histogramming for one chunk (see module docstring)."""
 
@@ -420,11 +441,13 @@ class DarkNuProcessor(processor.ProcessorABC):
             variations=res_sets,
             electron_sigmas=e_sig_k,
         )
+        angles = _angle_functions_per_variation(smeared)
         for res_name in res_sets:
             sm = smeared[res_name]
             good = good_lepton_mask(sm.pt, sm.eta, flat_k["abs_pdgid"], cuts=cuts) & ~bad_lep_k
             t = three_leptons_flat(
-                {**flat_k, "pt": sm.pt, "eta": sm.eta, "phi": sm.phi, "mass": kin_k[3]},
+                {**flat_k, "pt": sm.pt, "eta": sm.eta, "phi": sm.phi, "mass": kin_k[3],
+                 **angles[res_name]},
                 counts_k,
                 good,
                 veto_inefficiency=model.veto_inefficiency,

@@ -13,11 +13,15 @@ from dataclasses import dataclass
 
 import awkward as ak
 import numpy as np
-from selections.kernels import three_lepton_slots
+from selections.kernels import (
+    gather_slots,
+    min_pt_of_flavour,
+    three_lepton_slots,
+    three_lepton_sums,
+)
 from selections.cuts import (
     ELECTRON_PDGID,
     MUON_PDGID,
-    P4,
     Table2Cuts,
     delta_phi,
     displaced_region,
@@ -38,6 +42,15 @@ CHANNELS = {"ee": ELECTRON_PDGID, "mumu": MUON_PDGID}
 CUTFLOW = ("all", "three_leptons", "lead_pt", "sfos", "mll", "ht", "dphi", "dr", "m3l", "pt3l")
 REGIONS = ("prompt", "displaced")
 SLOT_FIELDS = ("pt", "eta", "phi", "mass", "charge", "abs_pdgid", "slot_index")
+#: Functions of the lepton angles that :func:`event_variables` needs per slot:
+#: name -> (angle field, ufunc, value at a zero angle, the fill of a missing slot).
+#: Gathered like the slot fields when the caller passes them per lepton (see
+#: :func:`angle_functions`: shared by variations with the same angles), else computed.
+ANGLE_FUNCTIONS = {
+    "sinh_eta": ("eta", np.sinh, 0.0),
+    "cos_phi": ("phi", np.cos, 1.0),
+    "sin_phi": ("phi", np.sin, 0.0),
+}
 
 
 @dataclass(frozen=True)
@@ -98,20 +111,45 @@ def three_leptons_flat(
     has = veto > 0
     # Gather slot-major (3, n_ev) and hand out the (n_ev, 3) transpose: each slot column
     # (``fields[f][:, i]``) is then contiguous, which the per-slot arithmetic downstream likes.
-    missing = ~has
-    any_missing = bool(missing.any())
+    # Events without three leptons get zeros (the angle functions: their value at 0).
     fields = {}
-    for f in SLOT_FIELDS:
-        dtype = np.int64 if f == "slot_index" else np.float64
-        src = np.asarray(flat[f], dtype=dtype)
-        if src.size:
-            vals = np.take(src, take_t)
-            if any_missing:
-                vals[:, missing] = 0
-        else:
-            vals = np.zeros((3, n_ev), dtype)
-        fields[f] = vals.T
+    for f in SLOT_FIELDS + tuple(a for a in ANGLE_FUNCTIONS if a in flat):
+        dtype = np.dtype(np.int64 if f == "slot_index" else np.float64)
+        fill = dtype.type(ANGLE_FUNCTIONS[f][2] if f in ANGLE_FUNCTIONS else 0)
+        src = np.ascontiguousarray(flat[f])
+        fields[f] = gather_slots(take_t, has, src, fill, np.empty((3, n_ev), dtype)).T
     return ThreeLeptons(n_good=n_good, veto_weight=veto, fields=fields)
+
+
+def angle_functions(
+    eta: np.ndarray,
+    phi: np.ndarray,
+    *,
+    reuse: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None = None,
+) -> dict[str, np.ndarray]:
+    """The :data:`ANGLE_FUNCTIONS` of flat per-lepton ``eta``, ``phi`` (for
+    :func:`three_leptons_flat`, which gathers them into the slots).
+
+    ``reuse = (eta, phi, functions)`` of another variation: leptons whose angles are the
+    same there take its values, and only the others are evaluated. numpy's ufuncs compute
+    each element from its input alone (SIMD loops finish with partial loads of the same
+    routine), so the values are those of evaluating every lepton.
+    """
+    eta, phi = np.asarray(eta, np.float64), np.asarray(phi, np.float64)
+    angles = {"eta": eta, "phi": phi}
+    if reuse is not None and reuse[0] is eta and reuse[1] is phi:
+        return reuse[2]
+    out = {}
+    for name, (angle, fn, _) in ANGLE_FUNCTIONS.items():
+        x = angles[angle]
+        if reuse is None:
+            out[name] = fn(x)
+            continue
+        differ = np.flatnonzero(x != {"eta": reuse[0], "phi": reuse[1]}[angle])
+        vals = reuse[2][name].copy()
+        vals[differ] = fn(x[differ])
+        out[name] = vals
+    return out
 
 
 @dataclass(frozen=True)
@@ -129,37 +167,44 @@ class EventVariables:
 
 
 def event_variables(t: ThreeLeptons) -> EventVariables:
-    """Z_D candidate = l2 + l3 (the two lowest-pT leptons); l1 the leading one."""
+    """Z_D candidate = l2 + l3 (the two lowest-pT leptons); l1 the leading one.
+
+    The four-vector sums and masses run in one numba loop (``three_lepton_sums``: the
+    operations of :class:`selections.cuts.P4` in its order, bit-identical); the angle
+    functions come from ``t.fields`` when :func:`three_leptons_flat` gathered them, and
+    hypot, arctan2 and arcsinh stay in numpy.
+    """
     f = t.fields
-    p = [
-        P4.from_ptetaphim(f["pt"][:, i], f["eta"][:, i], f["phi"][:, i], f["mass"][:, i])
-        for i in range(3)
-    ]
-    zd = p[1] + p[2]
-    three = zd + p[0]
+    trig = {a: f[a] if a in f else _slot_function(f, a) for a in ANGLE_FUNCTIONS}
+    zd_px, zd_py, zd_pz, mll, three_px, three_py, m3l = three_lepton_sums(
+        f["pt"], trig["sinh_eta"], trig["cos_phi"], trig["sin_phi"], f["mass"]
+    )
+    # as P4.eta and P4.phi of the candidate
+    zd_pt = np.hypot(zd_px, zd_py)
+    zd_eta = np.arcsinh(np.divide(zd_pz, zd_pt, out=np.zeros_like(zd_pt), where=zd_pt > 0))
+    zd_phi = np.arctan2(zd_py, zd_px)
     pt, pdg = f["pt"], f["abs_pdgid"]
-    zd_eta, zd_phi = zd.eta, zd.phi
     dphi = delta_phi(f["phi"][:, 0], zd_phi)
     return EventVariables(
         pt1=pt[:, 0],
-        mll=zd.mass,
+        mll=mll,
         dphi=dphi,
         dr=np.hypot(f["eta"][:, 0] - zd_eta, dphi),  # = delta_r(eta1, phi1, zd_eta, zd_phi)
-        m3l=three.mass,
-        pt3l=three.pt,
-        min_muon_pt=_min_of_flavour(pt, pdg, MUON_PDGID),
-        min_electron_pt=_min_of_flavour(pt, pdg, ELECTRON_PDGID),
+        m3l=m3l,
+        pt3l=np.hypot(three_px, three_py),
+        min_muon_pt=min_pt_of_flavour(pt, pdg, MUON_PDGID),
+        min_electron_pt=min_pt_of_flavour(pt, pdg, ELECTRON_PDGID),
     )
 
 
-def _min_of_flavour(pt: np.ndarray, abs_pdgid: np.ndarray, flavour: int) -> np.ndarray:
-    """Smallest pT of the three slots with |pdgId| == flavour (+inf if none), per event.
-
-    Same values as ``np.min(np.where(abs_pdgid == flavour, pt, inf), axis=1)``, written
-    column by column (numpy's axis-1 reduction over three columns is slow).
-    """
-    cols = [np.where(abs_pdgid[:, i] == flavour, pt[:, i], np.inf) for i in range(3)]
-    return np.minimum(np.minimum(cols[0], cols[1]), cols[2])
+def _slot_function(fields: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """ANGLE_FUNCTIONS[name] of each slot's angle, slot by slot (as (n_ev, 3))."""
+    angle, fn, _ = ANGLE_FUNCTIONS[name]
+    x = fields[angle]
+    out = np.empty((3, len(x)))
+    for i in range(3):
+        out[i] = fn(x[:, i])
+    return out.T
 
 
 class CutMasks:

@@ -18,6 +18,7 @@ import numpy as np
 
 from darknu.errors import ConfigError, check_choice
 from smearing.formula import compiled_evaluator
+from smearing.kernels import smear_phi_wrapped
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +181,21 @@ def smear_eta_via_cottheta(
 
 
 def smear_phi(phi: np.ndarray, sigma_phi: np.ndarray | float, z: np.ndarray) -> np.ndarray:
-    """phi' = phi + sigma z, wrapped to [-pi, pi)."""
-    return wrap_phi(np.asarray(phi) + np.asarray(sigma_phi) * np.asarray(z))
+    """phi' = phi + sigma z, wrapped to [-pi, pi).
+
+    Flat float64 arrays of one length go through a numba loop (numpy's float ``%`` is
+    slow; :mod:`smearing.kernels`, bit-identical), anything else through numpy.
+    """
+    phi, sigma_phi, z = np.asarray(phi), np.asarray(sigma_phi), np.asarray(z)
+    if (
+        phi.ndim == 1
+        and phi.shape == sigma_phi.shape == z.shape
+        and phi.dtype == sigma_phi.dtype == z.dtype == np.float64
+    ):
+        return smear_phi_wrapped(
+            *(np.ascontiguousarray(a) for a in (phi, sigma_phi, z)), np.empty(len(phi))
+        )
+    return wrap_phi(phi + sigma_phi * z)
 
 
 @dataclass(frozen=True)

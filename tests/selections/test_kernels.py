@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import awkward as ak
+import numba
 import numpy as np
 import pytest
 
-from selections.cuts import Table2Cuts, charged_ht, charged_ht_flat
+from darknu.kernels import remainder
+from selections.cuts import P4, Table2Cuts, charged_ht, charged_ht_flat, delta_phi
 from selections.kernels import three_lepton_slots
 from selections.table2 import (
     CUTFLOW,
     REGIONS,
     CutMasks,
+    angle_functions,
     cumulative_masks,
     cut_names,
     cutflow,
+    event_variables,
     three_leptons_flat,
 )
 
@@ -129,3 +133,101 @@ def test_cumulative_masks_and_cutflow_equal_former_formulation():
                             masks=masks)):
             assert list(got) == list(ref)
             assert all(got[c].tolist() == ref[c] for c in ref)
+
+
+def _event_variables_reference(t):
+    """The former numpy formulation of event_variables (P4 per slot, numpy reductions)."""
+    f = t.fields
+    p = [P4.from_ptetaphim(f["pt"][:, i], f["eta"][:, i], f["phi"][:, i], f["mass"][:, i])
+         for i in range(3)]
+    zd = p[1] + p[2]
+    three = zd + p[0]
+    d = np.abs(f["phi"][:, 0] - zd.phi) % (2 * np.pi)
+    dphi = np.where(d > np.pi, 2 * np.pi - d, d)
+
+    def min_of(flavour):
+        cols = [np.where(f["abs_pdgid"][:, i] == flavour, f["pt"][:, i], np.inf) for i in range(3)]
+        return np.minimum(np.minimum(cols[0], cols[1]), cols[2])
+
+    return {"pt1": f["pt"][:, 0], "mll": zd.mass, "dphi": dphi,
+            "dr": np.hypot(f["eta"][:, 0] - zd.eta, dphi), "m3l": three.mass, "pt3l": three.pt,
+            "min_muon_pt": min_of(13), "min_electron_pt": min_of(11)}
+
+
+def _random_leptons(rng, n_ev):
+    counts = rng.integers(0, 6, n_ev)
+    n = int(counts.sum())
+    flat = {
+        "pt": np.round(rng.exponential(15.0, n) + 1.0, rng.choice([1, 8])),  # some ties
+        "eta": rng.normal(0.0, 1.8, n), "phi": rng.uniform(-np.pi, np.pi, n),
+        "mass": rng.choice([0.000511, 0.1056584], n), "charge": rng.choice([-1, 1], n),
+        "abs_pdgid": rng.choice([11, 13], n), "slot_index": np.arange(n),
+    }
+    flat["phi"][::97] = np.pi  # boundary values of the folding
+    flat["eta"][::89] = 0.0
+    return counts, flat, rng.random(n) < 0.8
+
+
+def test_three_leptons_gather_and_event_variables_equal_former_formulation():
+    rng = np.random.default_rng(23)
+    for n_ev in (0, 1, 7, 30000):
+        counts, flat, good = _random_leptons(rng, n_ev)
+        t = three_leptons_flat(flat, counts, good, veto_inefficiency=0.05)
+        # former gather: np.take of the float64 (int64 for slot_index) values, zeros outside
+        n_good, take_t = three_lepton_slots(counts, good, flat["pt"])
+        has = (n_good == 3) | (n_good == 4)
+        for f in flat:
+            dtype = np.int64 if f == "slot_index" else np.float64
+            ref = (np.take(np.asarray(flat[f], dtype), take_t) if len(flat[f])
+                   else np.zeros((3, n_ev), dtype))
+            ref[:, ~has] = 0
+            assert t.fields[f].dtype == dtype and t.fields[f].tobytes() == ref.T.tobytes(), f
+        # with the angle functions gathered from per-lepton values, and without
+        with_angles = three_leptons_flat(
+            {**flat, **angle_functions(flat["eta"], flat["phi"])}, counts, good,
+            veto_inefficiency=0.05,
+        )
+        ref = _event_variables_reference(t)
+        for tt in (t, with_angles):
+            v = event_variables(tt)
+            for name, r in ref.items():
+                assert getattr(v, name).tobytes() == np.asarray(r, np.float64).tobytes(), name
+
+
+def test_angle_functions_reuse_equals_direct_evaluation():
+    rng = np.random.default_rng(24)
+    n = 50000
+    eta_a, phi_a = rng.normal(0, 2, n), rng.uniform(-np.pi, np.pi, n)
+    change = rng.random(n) < 0.6
+    eta_b = np.where(change, eta_a + rng.normal(0, 0.01, n), eta_a)
+    phi_b = np.where(change, phi_a + rng.normal(0, 0.01, n), phi_a)
+    eta_b[:3] = [np.nan, np.inf, -0.0]
+    a = angle_functions(eta_a, phi_a)
+    b = angle_functions(eta_b, phi_b, reuse=(eta_a, phi_a, a))
+    with np.errstate(invalid="ignore"):
+        direct = {"sinh_eta": np.sinh(eta_b), "cos_phi": np.cos(phi_b), "sin_phi": np.sin(phi_b)}
+    for name, ref in direct.items():
+        assert b[name].tobytes() == ref.tobytes(), name
+    assert angle_functions(eta_a, phi_a, reuse=(eta_a, phi_a, a)) is a
+
+
+def test_remainder_and_delta_phi_equal_numpy():
+    @numba.njit
+    def rem_all(a, b, out):
+        for i in range(len(a)):
+            out[i] = remainder(a[i], b)
+        return out
+
+    rng = np.random.default_rng(25)
+    k = np.arange(-40, 41) * 2 * np.pi
+    vals = np.concatenate([
+        rng.uniform(-20, 20, 200000), rng.normal(0, 1e6, 20000), k, np.nextafter(k, np.inf),
+        np.nextafter(k, -np.inf), [0.0, -0.0, np.inf, -np.inf, np.nan, 1e300, -5e-324],
+    ])
+    with np.errstate(invalid="ignore"):
+        for b in (2 * np.pi, -2 * np.pi, 1.0, 0.0, np.inf, np.nan):
+            assert rem_all(vals, b, np.empty_like(vals)).tobytes() == (vals % b).tobytes(), b
+        phi2 = rng.permutation(vals)
+        d = np.abs(vals - phi2) % (2 * np.pi)
+        ref = np.where(d > np.pi, 2 * np.pi - d, d)
+    assert delta_phi(vals, phi2).tobytes() == ref.tobytes()

@@ -25,6 +25,7 @@ from smearing.response import (
     load_detector,
     scenarios,
     smear_leptons,
+    smear_phi,
     smear_vertex,
     wrap_phi,
 )
@@ -220,3 +221,20 @@ def test_smearing_property(pt, data):
         for a in (sm.pt, sm.eta, sm.phi):
             assert a.shape == (n,) and np.all(np.isfinite(a))
         assert np.all(sm.pt > 0) and np.all(np.abs(sm.phi) <= np.pi)
+
+
+def test_smear_phi_kernel_equals_numpy_formulation():
+    """The numba loop of smear_phi gives the bits of wrap_phi(phi + sigma * z)."""
+    rng = np.random.default_rng(31)
+    n = 200_000
+    phi = np.concatenate([rng.uniform(-np.pi, np.pi, n), [np.pi, -np.pi, 0.0, -0.0, np.nan, 1e6]])
+    sigma = np.where(rng.random(len(phi)) < 0.4, 0.0, rng.exponential(0.5, len(phi)))
+    z = rng.standard_normal(len(phi)) * rng.choice([1.0, 30.0], len(phi))  # several wraps too
+    z[:10] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300, -1e-300, 7.0, -7.0, 1e20]
+    with np.errstate(invalid="ignore"):  # inf * 0 and inf % 2 pi: NaN (no warning in numba)
+        ref = wrap_phi(phi + sigma * z)
+    got = smear_phi(phi, sigma, z)
+    assert got.tobytes() == ref.tobytes()
+    # other inputs (scalar sigma, float32) take the numpy expression
+    p5, z5 = phi[10:15], z[10:15]
+    assert smear_phi(p5, 0.1, z5).tobytes() == wrap_phi(p5 + 0.1 * z5).tobytes()
