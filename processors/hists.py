@@ -1,4 +1,9 @@
-"""Histogram definitions of the processor output (docs/interfaces.md §2)."""
+"""Histogram definitions of the processor output (docs/interfaces.md §2).
+
+During a run the histogram contents travel as :class:`FlowCounts` (plain arrays, filled
+from one bin search per variable, :func:`flow_index`); ``processors.run.run_processor``
+turns the merged contents into ``hist.Hist`` objects at the end.
+"""
 
 from __future__ import annotations
 
@@ -107,30 +112,85 @@ def _flow_index_kernel(edges, x, lo, inv_step, log_mode):  # type: ignore[no-unt
     return out
 
 
-def fill_at(
-    h: hist.Hist,
-    categories: dict[str, str],
-    x: np.ndarray,
-    weight: np.ndarray,
-    *,
-    index: np.ndarray | None = None,
-) -> None:
-    """``h.fill(**categories, <last axis>=x, weight=weight)`` for a Weight-storage hist
-    whose last axis is Variable, from a precomputed ``index = flow_index(edges, x)``.
+def _category_axes(kind: str) -> dict[str, tuple[str, ...]]:
+    """Category axes of a histogram kind, in axis order: ``"mll"`` (:func:`new_mll_hist`)
+    or ``"control/<name>"`` (:func:`new_control_hist` of a CONTROL_BINS name)."""
+    if kind == "mll":
+        return {"channel": CHANNELS, "region": REGIONS, "syst": SYSTS}
+    if kind.removeprefix("control/") not in CONTROL_BINS or not kind.startswith("control/"):
+        raise KeyError(f"unknown histogram kind {kind!r}")
+    return {"channel": CHANNELS, "stage": STAGES}
 
-    Bit-identical to ``h.fill``: boost-histogram adds the weights (and their squares) one
-    by one in input order, as ``np.bincount`` does, and an empty slice starts from 0. A
-    slice that already holds entries is filled with ``h.fill`` itself (same order of sums).
-    Reusing one ``index`` for several weights or a subset of entries saves the bin search.
+
+def _edges(kind: str) -> np.ndarray:
+    return MLL_EDGES if kind == "mll" else CONTROL_BINS[kind.removeprefix("control/")][1]
+
+
+class FlowCounts:
+    """The contents of one Weight-storage histogram of the processor while a run goes on.
+
+    ``kind``: ``"mll"`` or ``"control/<name>"`` (a CONTROL_BINS name).
+
+    ``data[k, <category indices>, bin]``: k = 0 the sum of weights, k = 1 the sum of squared
+    weights, per bin of the flow view (underflow, bins, overflow) of every category slice.
+    A plain float64 array is much cheaper than a ``hist.Hist`` to create, fill, pickle and
+    add per chunk; :meth:`to_hist` gives the histogram at the end. Bit-identical to filling
+    and adding ``hist.Hist`` objects (tests/processors/test_hists.py): an empty slice gets
+    ``np.bincount`` of the weights (which adds them in input order, as boost-histogram
+    does), a slice that already holds entries ``np.add.at`` (sequential, in input order),
+    and ``+`` adds the arrays elementwise, as the storages add. The category overflow bins
+    of the ``hist.Hist`` stay empty (nothing is filled outside the named categories).
     """
-    if len(x) == 0:
-        return
-    loc = tuple(h.axes[name].index(value) for name, value in categories.items())
-    view = h.view(flow=True)[loc]
-    if index is None or np.any(view["value"]) or np.any(view["variance"]):
-        h.fill(**categories, **{h.axes[-1].name: x}, weight=weight)
-        return
-    n = view.shape[-1]
-    weight = np.asarray(weight, dtype=np.float64)
-    view["value"] = np.bincount(index, weights=weight, minlength=n)
-    view["variance"] = np.bincount(index, weights=weight * weight, minlength=n)
+
+    __slots__ = ("kind", "data")
+
+    def __init__(self, kind: str, data: np.ndarray | None = None) -> None:
+        shape = (2, *(len(v) for v in _category_axes(kind).values()), len(_edges(kind)) + 1)
+        if data is None:
+            data = np.zeros(shape)
+        elif data.shape != shape:
+            raise ValueError(f"{kind}: contents of shape {data.shape}, expected {shape}")
+        self.kind, self.data = kind, data
+
+    def fill(self, categories: dict[str, str], index: np.ndarray, weight: np.ndarray) -> None:
+        """``h.fill(**categories, <variable>=x, weight=weight)`` given ``index =
+        flow_index(edges, x)`` (several weights or subsets can share one bin search)."""
+        loc = tuple(vals.index(categories[ax]) for ax, vals in _category_axes(self.kind).items())
+        if len(index) == 0:
+            return
+        w = np.asarray(weight, dtype=np.float64)
+        value, variance = self.data[(0, *loc)], self.data[(1, *loc)]
+        if value.any() or variance.any():
+            np.add.at(value, index, w)
+            np.add.at(variance, index, w * w)
+            return
+        n = value.shape[-1]
+        value[:] = np.bincount(index, weights=w, minlength=n)
+        variance[:] = np.bincount(index, weights=w * w, minlength=n)
+
+    def copy(self) -> FlowCounts:
+        return FlowCounts(self.kind, self.data.copy())
+
+    def __add__(self, other: FlowCounts) -> FlowCounts:
+        if not isinstance(other, FlowCounts) or other.kind != self.kind:
+            return NotImplemented
+        return FlowCounts(self.kind, self.data + other.data)
+
+    def to_hist(self) -> hist.Hist:
+        """The ``hist.Hist`` with these contents (``new_mll_hist``/``new_control_hist``)."""
+        h = (
+            new_mll_hist()
+            if self.kind == "mll"
+            else new_control_hist(self.kind.removeprefix("control/"))
+        )
+        view = h.view(flow=True)
+        inner = tuple(slice(0, len(v)) for v in _category_axes(self.kind).values())
+        view["value"][inner] = self.data[0]
+        view["variance"][inner] = self.data[1]
+        return h
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (FlowCounts, (self.kind, self.data))
+
+    def __repr__(self) -> str:
+        return f"FlowCounts({self.kind!r}, sum of weights {self.data[0].sum():g})"

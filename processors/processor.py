@@ -48,10 +48,8 @@ from processors.hists import (
     CONTROL_BINS,
     MLL_EDGES,
     REGIONS,
-    fill_at,
+    FlowCounts,
     flow_index,
-    new_control_hist,
-    new_mll_hist,
 )
 from selections.cuts import (
     ELECTRON_PDGID,
@@ -369,8 +367,8 @@ class DarkNuProcessor(processor.ProcessorABC):
         eff = {v: model.lepton_efficiency(v) for v in ("nominal", "up", "down")}
         out_entries = {
             name: {
-                "mll": new_mll_hist(),
-                "control": {c: new_control_hist(c) for c in CONTROL_BINS},
+                "mll": FlowCounts("mll"),
+                "control": {c: FlowCounts(f"control/{c}") for c in CONTROL_BINS},
                 "cutflow": {},
                 "stats": dict(stats),
             }
@@ -486,11 +484,10 @@ class DarkNuProcessor(processor.ProcessorABC):
                         m = masks[ch][region]
                         if not m.any():
                             continue
-                        mll = v.mll[m]
-                        idx = flow_index(MLL_EDGES, mll)  # one bin search for every syst
+                        idx = flow_index(MLL_EDGES, v.mll[m])  # one bin search for every syst
                         for syst, w in w_syst.items():
                             cats = {"channel": ch, "region": region, "syst": syst}
-                            fill_at(entry["mll"], cats, mll, w[m], index=idx)
+                            entry["mll"].fill(cats, idx, w[m])
                     if "nominal" in w_syst:
                         w = w_syst["nominal"]
                         entry["cutflow"][ch] = cutflow(
@@ -528,18 +525,9 @@ class DarkNuProcessor(processor.ProcessorABC):
         sr_in_pre = sr[pre]
         w_pre, w_sr = w[pre], w[sr]
         for name, x in values.items():
-            x_pre = x[pre]
-            idx = flow_index(CONTROL_BINS[name][1], x_pre)
-            fill_at(
-                control[name], {"channel": ch, "stage": "preselection"}, x_pre, w_pre, index=idx
-            )
-            fill_at(
-                control[name],
-                {"channel": ch, "stage": "signal_region"},
-                x_pre[sr_in_pre],
-                w_sr,
-                index=idx[sr_in_pre],
-            )
+            idx = flow_index(CONTROL_BINS[name][1], x[pre])
+            control[name].fill({"channel": ch, "stage": "preselection"}, idx, w_pre)
+            control[name].fill({"channel": ch, "stage": "signal_region"}, idx[sr_in_pre], w_sr)
 
     def postprocess(self, accumulator: Any) -> Any:
         return accumulator

@@ -322,8 +322,8 @@ def run_processor(
             quality[name] = {**stats, "n_events_expected": expected.get(dataset, 0)}
             samples[name] = {
                 "metadata": meta,
-                "mll": out["mll"],
-                "control": out["control"],
+                "mll": out["mll"].to_hist(),
+                "control": {c: counts.to_hist() for c, counts in out["control"].items()},
                 "cutflow": {
                     ch: {cut: [float(v[0]), int(v[1])] for cut, v in cf.items()}
                     for ch, cf in out["cutflow"].items()
