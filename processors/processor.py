@@ -40,8 +40,7 @@ from coffea import processor
 from coffea.nanoevents import NanoAODSchema
 
 from darknu.errors import ConfigError, check_choice, check_range
-from processors.fastio import flat as flat_field
-from processors.fastio import jagged
+from processors.fastio import Columns, chunk_columns, preload_branches
 from processors.kernels import interleave, lepton_vertices
 from processors.hists import (
     CHANNELS,
@@ -188,36 +187,36 @@ def _ht_factor(md: dict[str, Any]) -> float:
     return float(md["ht_veto_efficiency"])
 
 
-def _leptons(events: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _leptons(cols: Columns) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Electrons then muons of each event as flat numpy arrays (+ leptons per event).
 
     Fields ``pt, eta, phi, mass`` (float64), ``charge``, ``gen_idx`` and ``abs_pdgid``
     (int64). Merged by a numba kernel rather than ``ak.concatenate`` (faster), from the
-    flat layout contents (``processors.fastio``), not per-field NanoEvents access.
+    chunk's flat columns (``processors.fastio``).
     """
-    cols: dict[str, list[np.ndarray]] = {}
+    parts: dict[str, list[np.ndarray]] = {}
     ncoll = []
     names = (("pt", "pt"), ("eta", "eta"), ("phi", "phi"), ("mass", "mass"),
              ("charge", "charge"), ("gen_idx", "genPartIdx"))
     dtypes = {"charge": np.int64, "gen_idx": np.int64, "abs_pdgid": np.int64}
     for coll, pdg in (("Electron", ELECTRON_PDGID), ("Muon", MUON_PDGID)):
-        n_c, raw = jagged(events, coll, tuple(src for _, src in names))
+        n_c, raw = cols.jagged(coll, tuple(src for _, src in names))
         ncoll.append(n_c)
         for f, src in names:
-            cols.setdefault(f, []).append(raw[src])
-        cols.setdefault("abs_pdgid", []).append(np.full(int(n_c.sum()), pdg, np.int64))
+            parts.setdefault(f, []).append(raw[src])
+        parts.setdefault("abs_pdgid", []).append(np.full(int(n_c.sum()), pdg, np.int64))
     ne, nm = ncoll
     counts = ne + nm
     n_lep = int(counts.sum())
     flat = {
         f: interleave(ne, nm, a, b, np.empty(n_lep, dtype=dtypes.get(f, np.float64)))
-        for f, (a, b) in cols.items()
+        for f, (a, b) in parts.items()
     }
     return flat, counts
 
 
 def _lepton_vertices_mm(
-    events: Any, gen_idx: np.ndarray, counts: np.ndarray, *, keep: np.ndarray | None = None
+    cols: Columns, gen_idx: np.ndarray, counts: np.ndarray, *, keep: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Production vertex (mm, relative to GenVtx) of each lepton's matched gen particle.
 
@@ -226,10 +225,10 @@ def _lepton_vertices_mm(
     Returns ((n_leptons, 3) displacement, matched flag). Unmatched leptons (index < 0, out
     of range, or a non-finite vertex) count as produced at the primary vertex.
     """
-    gcounts, gp = jagged(events, "GenPart", ("vx", "vy", "vz"))
+    gcounts, gp = cols.jagged("GenPart", ("vx", "vy", "vz"))
     n_ev = len(counts)
     keep = np.ones(n_ev, bool) if keep is None else np.asarray(keep, dtype=bool)
-    pv = [flat_field(events, "GenVtx", c) for c in ("x", "y", "z")]
+    pv = [cols.flat("GenVtx", c) for c in ("x", "y", "z")]
     # one pass over the kept events' leptons (numba): gather, widen to float64, subtract
     # the primary vertex, scale to mm -- the same operations as the numpy formulation
     return lepton_vertices(
@@ -303,13 +302,16 @@ class DarkNuProcessor(processor.ProcessorABC):
         model = load_detector(cfg.detector)
         cuts = cfg.cuts()
         n_ev = len(events)
+        is_signal = md.get("kind") == "signal"
+        # every branch of the chunk in one batched read (processors.fastio)
+        cols = chunk_columns(events, preload_branches(signal=is_signal))
 
-        lep, counts = _leptons(events)
+        lep, counts = _leptons(cols)
         is_e_flat = lep["abs_pdgid"] == ELECTRON_PDGID
         z_lep = rng.standard_normal((int(counts.sum()), 3))
         z_vtx = rng.standard_normal((n_ev, 3))
 
-        gen_w = np.asarray(flat_field(events, None, "genWeight"), dtype=np.float64)
+        gen_w = np.asarray(cols.flat(None, "genWeight"), dtype=np.float64)
         flat_kin = [lep[c] for c in ("pt", "eta", "phi", "mass")]
         bad_lep = (
             ~np.all([np.isfinite(x) for x in flat_kin], axis=0)
@@ -324,9 +326,8 @@ class DarkNuProcessor(processor.ProcessorABC):
             else np.zeros(0, bool)
         )
         bad_evt |= ~np.isfinite(gen_w)
-        is_signal = md.get("kind") == "signal"
         if is_signal:  # proper decay length for lifetime reweighting [mm]
-            zd_ctau = np.asarray(flat_field(events, "ZD", "ctau"), dtype=np.float64)
+            zd_ctau = np.asarray(cols.flat("ZD", "ctau"), dtype=np.float64)
             bad_evt |= ~np.isfinite(zd_ctau) | (zd_ctau < 0)
             zd_ctau = np.where(bad_evt, 0.0, zd_ctau)
         stats = {
@@ -339,7 +340,7 @@ class DarkNuProcessor(processor.ProcessorABC):
         norm = np.where(
             good_evt, _norm_weight(md, np.where(good_evt, gen_w, 0.0), cfg.lumi_ref_fb), 0.0
         )
-        ht = charged_ht_flat(*jagged(events, "ChargedHadron", ("pt", "eta")), cuts=cuts)
+        ht = charged_ht_flat(*cols.jagged("ChargedHadron", ("pt", "eta")), cuts=cuts)
         ht_factor = _ht_factor(md)
 
         # Lifetime hypotheses.
@@ -423,7 +424,7 @@ class DarkNuProcessor(processor.ProcessorABC):
         # np.take: a row gather several times faster than fancy indexing (same values)
         z_lep_k, bad_lep_k = np.take(z_lep, lk, axis=0), bad_lep[lk]
         z_vtx_k = np.take(z_vtx, np.flatnonzero(keep), axis=0)
-        lep_vtx_k, _ = _lepton_vertices_mm(events, lep["gen_idx"], counts, keep=keep)
+        lep_vtx_k, _ = _lepton_vertices_mm(cols, lep["gen_idx"], counts, keep=keep)
         flat_k = {f: np.take(lep[f], lk) for f in ("charge", "abs_pdgid")}
         flat_k["slot_index"] = np.arange(len(lep_vtx_k))  # three_leptons returns these indices
         norm_k, good_k, ht_k = norm[keep], good_evt[keep], ht[keep]

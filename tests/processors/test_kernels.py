@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import awkward as ak
 import numpy as np
+import pytest
 
 from processors.fastio import flat, jagged
 from processors.hists import CONTROL_BINS, MLL_EDGES, flow_index
@@ -92,3 +93,49 @@ def test_smear_variations_equal_single_calls():
                             electron_set=eset, muon_variation=muvar)
         for f in ("pt", "eta", "phi"):
             assert np.array_equal(getattr(out[name], f), getattr(ref, f))
+
+
+def test_chunk_columns_equal_nanoevents_fields(tmp_path):
+    """The direct batched read gives the values and counts of the NanoEvents fields."""
+    import uproot
+    from coffea.nanoevents import NanoEventsFactory
+
+    from processors.fastio import chunk_columns, preload_branches
+    from processors.processor import DarknuNanoSchema
+    from processors.synthetic import toy_signal_file
+
+    path, _ = toy_signal_file(tmp_path / "t.root", n_events=3000, seed=4, flavour=13)
+    for start, stop in ((0, 3000), (700, 2100)):
+        f = uproot.open({str(path): None})
+        md = {"dataset": "d", "filename": str(path), "treename": "Events",
+              "entrystart": start, "entrystop": stop}
+        events = NanoEventsFactory.from_root(
+            file=f, treepath="Events", schemaclass=DarknuNanoSchema, metadata=md,
+            mode="virtual", entry_start=start, entry_stop=stop,
+        ).events()
+        cols = chunk_columns(events, preload_branches(signal=True))
+        assert cols.arrays is not None  # the direct path
+        for coll, fields in (("Electron", ("pt", "charge", "genPartIdx")),
+                             ("Muon", ("pt", "eta", "phi", "mass", "charge", "genPartIdx")),
+                             ("GenPart", ("vx", "vy", "vz")), ("ChargedHadron", ("pt", "eta"))):
+            n_new, new = cols.jagged(coll, fields)
+            n_ref, ref = jagged(events, coll, fields)
+            assert np.array_equal(n_new, n_ref) and n_new.dtype == np.int64
+            for fld in fields:
+                assert new[fld].dtype == ref[fld].dtype, (coll, fld)
+                assert new[fld].tobytes() == ref[fld].tobytes(), (coll, fld)
+        for coll, fld in ((None, "genWeight"), ("GenVtx", "z"), ("ZD", "ctau")):
+            a, b = cols.flat(coll, fld), flat(events, coll, fld)
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes() and len(a) == stop - start
+        f.close()
+
+
+def test_columns_refuse_counts_that_disagree():
+    from processors.fastio import Columns
+
+    arrays = {"nX": ak.Array(np.array([1, 2], np.int32)), "X_a": ak.Array([[1.0], [2.0, 3.0]]),
+              "X_b": ak.Array([[1.0, 2.0], [3.0]])}
+    counts, vals = Columns(None, arrays).jagged("X", ("a",))
+    assert counts.tolist() == [1, 2] and vals["a"].tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match="X_b"):
+        Columns(None, arrays).jagged("X", ("a", "b"))
