@@ -31,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 
 log = logging.getLogger(__name__)
@@ -38,14 +39,19 @@ log = logging.getLogger(__name__)
 Evaluator = Callable[[np.ndarray], np.ndarray]
 
 
-def _std_max(a: Any, b: Any) -> Any:
+# numba ufuncs: one comparison and a choice per element, so the same values as the
+# former ``np.where(np.less(a, b), b, a)`` (~10x faster: numpy's where broadcasts the
+# scalar operand slowly); numpy broadcasts and casts the operands to float64.
+@numba.vectorize(["float64(float64, float64)"], nopython=True, cache=True)
+def _std_max(a, b):  # type: ignore[no-untyped-def]
     """``std::max(a, b)`` including its NaN behaviour (``a < b ? b : a``)."""
-    return np.where(np.less(a, b), b, a)
+    return b if a < b else a
 
 
-def _std_min(a: Any, b: Any) -> Any:
+@numba.vectorize(["float64(float64, float64)"], nopython=True, cache=True)
+def _std_min(a, b):  # type: ignore[no-untyped-def]
     """``std::min(a, b)`` including its NaN behaviour (``b < a ? b : a``)."""
-    return np.where(np.less(b, a), b, a)
+    return b if b < a else a
 
 
 #: TFormula function name -> numpy implementation (only these are compiled).
@@ -125,7 +131,10 @@ def compile_formula(node: dict[str, Any]) -> Evaluator | None:
         x = np.asarray(x, dtype=np.float64)
         with np.errstate(all="ignore"):  # log(0) = -inf etc., as in C++
             out = eval(code, {"__builtins__": {}}, {**namespace, "x": x})  # noqa: S307
-        return np.broadcast_to(np.asarray(out, dtype=np.float64), x.shape).copy()
+        out = np.asarray(out, dtype=np.float64)
+        if out.shape == x.shape and out.base is None and out is not x:
+            return out  # already a fresh array of x's shape: no copy needed
+        return np.broadcast_to(out, x.shape).copy()
 
     return evaluate
 

@@ -61,3 +61,42 @@ def test_compile_formula_std_min_max_nan_semantics():
     f = compile_formula(node)
     # log(-1) = nan: std::min(1., nan) = 1 (as correctionlib's C++), not nan
     assert f(np.array([-1.0, 0.0, np.e ** 0.5, 10.0])).tolist() == [1.0, 0.0, 0.5, 1.0]
+
+
+def test_compiled_min_max_bit_identical_to_former_where(monkeypatch):
+    """std::max/min as numba ufuncs give the bits of the former np.where formulation."""
+    import smearing.formula as F
+
+    model = load_detector("run2")
+    doc = json.loads(Path(model.path).read_text())
+    corr = next(c for c in doc["corrections"] if c["name"] == "electron_resolution")
+    nodes = [v["value"] for s in corr["data"]["content"] for v in s["value"]["content"]]
+    nodes.append(dict(nodes[0], expression="max(x,[0])-min([1],x)+max(0.,min(x,1.))"))
+    rng = np.random.default_rng(8)
+    x = np.concatenate([rng.exponential(5.0, 20000), [0.0, -0.0, -1.0, np.inf, -np.inf, np.nan,
+                                                       5.0, 40.0, 1e-300]])
+    new = [compile_formula(n) for n in nodes]
+    monkeypatch.setitem(F.FUNCTIONS, "max", (lambda a, b: np.where(np.less(a, b), b, a), 2))
+    monkeypatch.setitem(F.FUNCTIONS, "min", (lambda a, b: np.where(np.less(b, a), b, a), 2))
+    old = [compile_formula(n) for n in nodes]
+    for f_new, f_old in zip(new, old, strict=True):
+        a, b = f_new(x), f_old(x)
+        assert a.shape == x.shape and a.tobytes() == b.tobytes()
+        assert f_new(x[:1]).tobytes() == f_old(x[:1]).tobytes()
+
+
+def test_std_min_max_ufuncs_on_special_values():
+    from smearing.formula import FUNCTIONS
+
+    vals = np.array([np.nan, -np.inf, -1.0, -0.0, 0.0, 1e-300, 1.0, np.inf])
+    a, b = np.meshgrid(vals, vals)
+    a, b = a.ravel(), b.ravel()
+    # (the compiled formulas run under np.errstate(all="ignore"): NaN compares raise
+    # the invalid flag in the numba loop)
+    with np.errstate(invalid="ignore"):
+        for name, ref in (("max", np.where(np.less(a, b), b, a)),
+                          ("min", np.where(np.less(b, a), b, a))):
+            fn = FUNCTIONS[name][0]
+            assert fn(a, b).tobytes() == ref.tobytes(), name
+            ref0 = np.where(np.less(0.0, b) if name == "max" else np.less(b, 0.0), b, 0.0)
+            assert np.asarray(fn(0.0, b)).tobytes() == ref0.tobytes(), name
