@@ -62,3 +62,85 @@ def lepton_vertices(  # type: ignore[no-untyped-def]
         j += c
         g0 += gcounts[e]
     return out, ok
+
+
+@numba.njit(cache=True, nogil=True)
+def drop_nonfinite(counts, pt, eta, phi, mass):  # type: ignore[no-untyped-def]
+    """Leptons with a non-finite pT, eta, phi or mass (``bad``) and the events holding one
+    (``bad_event``); the four kinematics of a bad lepton are set to 0 in place (so it is
+    never selected). Only ``isfinite`` tests and copies."""
+    n_ev = len(counts)
+    bad = np.zeros(len(pt), np.bool_)
+    bad_event = np.zeros(n_ev, np.bool_)
+    j = 0
+    for e in range(n_ev):
+        for i in range(j, j + counts[e]):
+            if not (
+                np.isfinite(pt[i]) and np.isfinite(eta[i])
+                and np.isfinite(phi[i]) and np.isfinite(mass[i])
+            ):
+                bad[i] = True
+                bad_event[e] = True
+                pt[i] = 0.0
+                eta[i] = 0.0
+                phi[i] = 0.0
+                mass[i] = 0.0
+        j += counts[e]
+    return bad, bad_event
+
+
+@numba.njit(cache=True, nogil=True)
+def sure_leptons(counts, keep, is_e, pt, eta, e_pt_min, mu_pt_min, eta_max):  # type: ignore[no-untyped-def]
+    """Leptons of the ``keep`` events passing threshold (``e_pt_min`` or ``mu_pt_min``)
+    and acceptance unsmeared (``sure``), and the flat indices of the other leptons of
+    those events (``unsure``, ascending). Comparisons only."""
+    sure = np.zeros(len(pt), np.bool_)
+    unsure = np.empty(len(pt), np.int64)
+    n_unsure = 0
+    j = 0
+    for e in range(len(counts)):
+        if keep[e]:
+            for i in range(j, j + counts[e]):
+                thr = e_pt_min if is_e[i] else mu_pt_min
+                if pt[i] > thr and abs(eta[i]) < eta_max:
+                    sure[i] = True
+                else:
+                    unsure[n_unsure] = i
+                    n_unsure += 1
+        j += counts[e]
+    return sure, unsure[:n_unsure].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def events_with_candidates(counts, candidate, bad, good_event, n_min):  # type: ignore[no-untyped-def]
+    """Valid events (``good_event``) with at least ``n_min`` candidate leptons that are not
+    ``bad``. Counting only."""
+    keep = np.zeros(len(counts), np.bool_)
+    j = 0
+    for e in range(len(counts)):
+        n = 0
+        for i in range(j, j + counts[e]):
+            if candidate[i] and not bad[i]:
+                n += 1
+        keep[e] = good_event[e] and n >= n_min
+        j += counts[e]
+    return keep
+
+
+@numba.njit(cache=True, nogil=True)
+def kept_lepton_index(counts, keep):  # type: ignore[no-untyped-def]
+    """Flat indices (ascending) of the leptons of the ``keep`` events."""
+    n = 0
+    for e in range(len(counts)):
+        if keep[e]:
+            n += counts[e]
+    out = np.empty(n, np.int64)
+    k = 0
+    j = 0
+    for e in range(len(counts)):
+        if keep[e]:
+            for i in range(j, j + counts[e]):
+                out[k] = i
+                k += 1
+        j += counts[e]
+    return out

@@ -41,7 +41,14 @@ from coffea.nanoevents import NanoAODSchema
 
 from darknu.errors import ConfigError, check_choice, check_range
 from processors.fastio import Columns, chunk_columns, preload_branches
-from processors.kernels import interleave, lepton_vertices
+from processors.kernels import (
+    drop_nonfinite,
+    events_with_candidates,
+    interleave,
+    kept_lepton_index,
+    lepton_vertices,
+    sure_leptons,
+)
 from processors.hists import (
     CHANNELS,
     CONTROL_BINS,
@@ -285,6 +292,45 @@ def _angle_functions_per_variation(
     return out
 
 
+def _prefilter(
+    lep: dict[str, np.ndarray],
+    counts: np.ndarray,
+    is_e: np.ndarray,
+    bad_lep: np.ndarray,
+    good_evt: np.ndarray,
+    z_lep: np.ndarray,
+    model: Any,
+    cuts: Table2Cuts,
+) -> np.ndarray:
+    """Exact pre-filter: the events to process (a superset of those that can matter).
+
+    Keeps valid events with >= 3 leptons that can pass acceptance and thresholds for
+    *some* resolution variation given the drawn ``z_lep``, a superset of the events with
+    three good leptons in any pass, so the result is unchanged (the multiplicity cut
+    comes first). A lepton passing threshold and acceptance unsmeared counts without
+    evaluating the resolutions (keeping more events never changes the result); only the
+    others go through the smeared bound of :func:`_possible_good`.
+    """
+    keep = (counts >= 3) & good_evt
+    cand, unsure = sure_leptons(
+        counts, keep, is_e, lep["pt"], lep["eta"],
+        cuts.electron_pt_min, cuts.muon_pt_min, cuts.eta_max,
+    )
+    if len(unsure):
+        e_u = is_e[unsure]
+        pt_u = np.take(lep["pt"], unsure)
+        # the pre-filter needs the pT and cot(theta) resolutions only
+        e_sig_u = {
+            s: electron_resolutions(model, s, pt_u[e_u], ("cottheta", "ptrel"))
+            for s in ELECTRON_SETS
+        }
+        cand[unsure] = _possible_good(
+            [pt_u, np.take(lep["eta"], unsure)], lep["abs_pdgid"][unsure], e_u,
+            np.take(z_lep, unsure, axis=0), e_sig_u, model, cuts,
+        )
+    return events_with_candidates(counts, cand, bad_lep, good_evt, 3)
+
+
 class DarkNuProcessor(processor.ProcessorABC):
     """Smearing + Table II + histogramming for one chunk (see module docstring)."""
 
@@ -312,19 +358,9 @@ class DarkNuProcessor(processor.ProcessorABC):
         z_vtx = rng.standard_normal((n_ev, 3))
 
         gen_w = np.asarray(cols.flat(None, "genWeight"), dtype=np.float64)
-        flat_kin = [lep[c] for c in ("pt", "eta", "phi", "mass")]
-        bad_lep = (
-            ~np.all([np.isfinite(x) for x in flat_kin], axis=0)
-            if len(flat_kin[0])
-            else np.zeros(0, bool)
-        )
         # Non-finite leptons become pT = 0 (never selected); their events are dropped and counted.
-        flat_kin = [np.where(bad_lep, 0.0, x) for x in flat_kin]
-        bad_evt = (
-            np.bincount(np.repeat(np.arange(n_ev), counts)[bad_lep], minlength=n_ev) > 0
-            if n_ev
-            else np.zeros(0, bool)
-        )
+        bad_lep, bad_evt = drop_nonfinite(counts, lep["pt"], lep["eta"], lep["phi"], lep["mass"])
+        flat_kin = [lep[c] for c in ("pt", "eta", "phi", "mass")]
         bad_evt |= ~np.isfinite(gen_w)
         if is_signal:  # proper decay length for lifetime reweighting [mm]
             zd_ctau = np.asarray(cols.flat("ZD", "ctau"), dtype=np.float64)
@@ -377,50 +413,16 @@ class DarkNuProcessor(processor.ProcessorABC):
         }
 
         res_sets = {"nominal": (cfg.electron_set, "nominal"), **RES_VARIATIONS}
-        # Exact pre-filter: keep events with >= 3 leptons that can pass acceptance and
-        # thresholds for *some* resolution variation given the drawn z (a superset of the
-        # events with three good leptons in any pass), so the result is unchanged. The
-        # multiplicity cut comes first, so the per-lepton work below only sees leptons of
-        # events that can pass at all.
-        event_of = np.repeat(np.arange(n_ev), counts)
-        if cfg.prefilter:
-            keep = (counts >= 3) & good_evt
-            lkeep = keep[event_of]
-            # A lepton passing threshold and acceptance unsmeared is kept without evaluating
-            # the resolutions (keeping more events never changes the result); only the
-            # others go through the smeared bound of _possible_good, exactly as before,
-            # so the kept events are a superset of the old pre-filter's.
-            thr = np.where(is_e_flat, cuts.electron_pt_min, cuts.muon_pt_min)
-            cand = lkeep & (flat_kin[0] > thr) & (np.abs(flat_kin[1]) < cuts.eta_max)
-            unsure = np.flatnonzero(lkeep & ~cand)
-            if len(unsure):
-                e_u = is_e_flat[unsure]
-                # the pre-filter needs the pT and cot(theta) resolutions only
-                e_sig_u = {
-                    s: electron_resolutions(
-                        model, s, flat_kin[0][unsure][e_u], ("cottheta", "ptrel")
-                    )
-                    for s in ELECTRON_SETS
-                }
-                cand[unsure] = _possible_good(
-                    [x[unsure] for x in flat_kin], lep["abs_pdgid"][unsure], e_u,
-                    np.take(z_lep, unsure, axis=0), e_sig_u, model, cuts,
-                )
-            cand &= ~bad_lep
-            keep = (np.bincount(event_of[cand], minlength=n_ev) >= 3) & good_evt
-            lkeep = keep[event_of]
-            pt_e_k = flat_kin[0][lkeep & is_e_flat]
-            e_sig_k = {s: electron_resolutions(model, s, pt_e_k) for s in ELECTRON_SETS}
-        else:
-            keep = np.ones(n_ev, bool)
-            lkeep = np.ones(len(event_of), bool)
-            e_sig_k = {
-                s: electron_resolutions(model, s, flat_kin[0][is_e_flat]) for s in ELECTRON_SETS
-            }
+        keep = (
+            _prefilter(lep, counts, is_e_flat, bad_lep, good_evt, z_lep, model, cuts)
+            if cfg.prefilter
+            else np.ones(n_ev, bool)
+        )
         all_sumw = {name: float(np.sum((norm * life_w[name])[good_evt])) for name in names}
         n_valid = float(np.count_nonzero(good_evt))
-        lk = np.flatnonzero(lkeep)
+        lk = kept_lepton_index(counts, keep)  # the kept events' leptons
         counts_k, kin_k, is_e_k = counts[keep], [np.take(x, lk) for x in flat_kin], is_e_flat[lk]
+        e_sig_k = {s: electron_resolutions(model, s, kin_k[0][is_e_k]) for s in ELECTRON_SETS}
         # np.take: a row gather several times faster than fancy indexing (same values)
         z_lep_k, bad_lep_k = np.take(z_lep, lk, axis=0), bad_lep[lk]
         z_vtx_k = np.take(z_vtx, np.flatnonzero(keep), axis=0)

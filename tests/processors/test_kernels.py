@@ -139,3 +139,99 @@ def test_columns_refuse_counts_that_disagree():
     assert counts.tolist() == [1, 2] and vals["a"].tolist() == [1.0, 2.0, 3.0]
     with pytest.raises(ValueError, match="X_b"):
         Columns(None, arrays).jagged("X", ("a", "b"))
+
+
+def _lepton_sample(rng, n_ev):
+    counts = rng.integers(0, 6, n_ev)
+    n = int(counts.sum())
+    kin = [rng.exponential(6.0, n), rng.normal(0, 1.8, n), rng.uniform(-3, 3, n),
+           rng.choice([0.000511, 0.1056584], n)]
+    for x in kin:
+        x[rng.random(n) < 0.01] = rng.choice([np.nan, np.inf, -np.inf])
+    kin[0][::50] = 5.0  # exactly at the electron threshold
+    kin[1][::70] = 2.5  # exactly at the acceptance edge
+    is_e = rng.random(n) < 0.6
+    return counts, kin, is_e
+
+
+def test_lepton_bookkeeping_kernels_equal_numpy():
+    from processors.kernels import (
+        drop_nonfinite,
+        events_with_candidates,
+        kept_lepton_index,
+        sure_leptons,
+    )
+
+    rng = np.random.default_rng(41)
+    for n_ev in (0, 1, 5000):
+        counts, kin, is_e = _lepton_sample(rng, n_ev)
+        event_of = np.repeat(np.arange(n_ev), counts)
+        # the former numpy formulation
+        ref_bad = ~np.all([np.isfinite(x) for x in kin], axis=0) if len(kin[0]) else np.zeros(0, bool)
+        ref_kin = [np.where(ref_bad, 0.0, x) for x in kin]
+        ref_bad_evt = np.bincount(event_of[ref_bad], minlength=n_ev) > 0
+        new_kin = [x.copy() for x in kin]
+        bad, bad_evt = drop_nonfinite(counts, *new_kin)
+        assert np.array_equal(bad, ref_bad) and np.array_equal(bad_evt, ref_bad_evt)
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(new_kin, ref_kin, strict=True))
+
+        good = ~bad_evt & (rng.random(n_ev) < 0.9)
+        keep0 = (counts >= 3) & good
+        lkeep = keep0[event_of]
+        thr = np.where(is_e, 5.0, 3.0)
+        ref_cand = lkeep & (new_kin[0] > thr) & (np.abs(new_kin[1]) < 2.5)
+        ref_unsure = np.flatnonzero(lkeep & ~ref_cand)
+        cand, unsure = sure_leptons(counts, keep0, is_e, new_kin[0], new_kin[1], 5.0, 3.0, 2.5)
+        assert np.array_equal(cand, ref_cand) and np.array_equal(unsure, ref_unsure)
+
+        cand[unsure] = rng.random(len(unsure)) < 0.5
+        ref_keep = (np.bincount(event_of[cand & ~bad], minlength=n_ev) >= 3) & good
+        keep = events_with_candidates(counts, cand, bad, good, 3)
+        assert np.array_equal(keep, ref_keep)
+        assert np.array_equal(kept_lepton_index(counts, keep), np.flatnonzero(keep[event_of]))
+
+
+def _prefilter_reference(lep, counts, is_e, bad_lep, good_evt, z, model, cuts):
+    """The former numpy pre-filter of DarkNuProcessor.process."""
+    from processors.processor import _possible_good
+
+    n_ev = len(counts)
+    event_of = np.repeat(np.arange(n_ev), counts)
+    flat_kin = [lep[c] for c in ("pt", "eta", "phi", "mass")]
+    keep = (counts >= 3) & good_evt
+    lkeep = keep[event_of]
+    thr = np.where(is_e, cuts.electron_pt_min, cuts.muon_pt_min)
+    cand = lkeep & (flat_kin[0] > thr) & (np.abs(flat_kin[1]) < cuts.eta_max)
+    unsure = np.flatnonzero(lkeep & ~cand)
+    if len(unsure):
+        e_u = is_e[unsure]
+        e_sig_u = {
+            s: electron_resolutions(model, s, flat_kin[0][unsure][e_u], ("cottheta", "ptrel"))
+            for s in ELECTRON_SETS
+        }
+        cand[unsure] = _possible_good(
+            [x[unsure] for x in flat_kin], lep["abs_pdgid"][unsure], e_u,
+            np.take(z, unsure, axis=0), e_sig_u, model, cuts,
+        )
+    cand &= ~bad_lep
+    return (np.bincount(event_of[cand], minlength=n_ev) >= 3) & good_evt
+
+
+def test_prefilter_equals_former_formulation():
+    from processors.kernels import drop_nonfinite
+    from processors.processor import _prefilter
+    from selections.cuts import Table2Cuts
+
+    rng = np.random.default_rng(42)
+    model = load_detector("run2")
+    for cuts in (Table2Cuts(), Table2Cuts(electron_pt_min=1.0)):
+        counts, kin, is_e = _lepton_sample(rng, 20000)
+        bad, bad_evt = drop_nonfinite(counts, *kin)
+        lep = dict(zip(("pt", "eta", "phi", "mass"), kin, strict=True))
+        lep["abs_pdgid"] = np.where(is_e, 11, 13)
+        good = ~bad_evt
+        z = rng.standard_normal((len(kin[0]), 3)) * 3
+        keep = _prefilter(lep, counts, is_e, bad, good, z, model, cuts)
+        ref = _prefilter_reference(lep, counts, is_e, bad, good, z, model, cuts)
+        assert np.array_equal(keep, ref)
+        assert 0 < keep.sum() < len(keep)
