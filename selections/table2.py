@@ -112,12 +112,20 @@ def three_leptons_flat(
     # Gather slot-major (3, n_ev) and hand out the (n_ev, 3) transpose: each slot column
     # (``fields[f][:, i]``) is then contiguous, which the per-slot arithmetic downstream likes.
     # Events without three leptons get zeros (the angle functions: their value at 0).
+    # The float fields share one (n_fields, 3, n_ev) block: one allocation instead of one
+    # per field (fresh memory costs a page fault per 4 KiB; a block this large gets huge
+    # pages).
+    names = SLOT_FIELDS + tuple(a for a in ANGLE_FUNCTIONS if a in flat)
+    floats = [f for f in names if f != "slot_index"]
+    block = np.empty((len(floats), 3, n_ev))
     fields = {}
-    for f in SLOT_FIELDS + tuple(a for a in ANGLE_FUNCTIONS if a in flat):
-        dtype = np.dtype(np.int64 if f == "slot_index" else np.float64)
-        fill = dtype.type(ANGLE_FUNCTIONS[f][2] if f in ANGLE_FUNCTIONS else 0)
-        src = np.ascontiguousarray(flat[f])
-        fields[f] = gather_slots(take_t, has, src, fill, np.empty((3, n_ev), dtype)).T
+    for f in names:
+        if f == "slot_index":
+            out, fill = np.empty((3, n_ev), np.int64), np.int64(0)
+        else:
+            out = block[floats.index(f)]
+            fill = np.float64(ANGLE_FUNCTIONS[f][2] if f in ANGLE_FUNCTIONS else 0.0)
+        fields[f] = gather_slots(take_t, has, np.ascontiguousarray(flat[f]), fill, out).T
     return ThreeLeptons(n_good=n_good, veto_weight=veto, fields=fields)
 
 
