@@ -18,6 +18,8 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
+from processors.kernels import offsets_match_counts
+
 LEPTON_BRANCHES = ("pt", "eta", "phi", "mass", "charge", "genPartIdx")
 #: Branches every input file must have (checked by ``processors.run.check_file``).
 REQUIRED_BRANCHES: dict[str, tuple[str, ...]] = {
@@ -117,11 +119,12 @@ class Columns:
             )
             if data is None:  # another layout: flatten generically
                 values = np.asarray(ak.to_numpy(ak.flatten(self.arrays[name])))
-                own = np.asarray(ak.to_numpy(ak.num(self.arrays[name], axis=1)), np.int64)
+                num = np.asarray(ak.to_numpy(ak.num(self.arrays[name], axis=1)), np.int64)
+                offsets = np.concatenate([[0], np.cumsum(num)])
             else:
-                off = np.asarray(layout.offsets.data)
-                values, own = data[off[0] : off[-1]], np.diff(off)
-            if not np.array_equal(own, counts):
+                offsets = np.asarray(layout.offsets.data)
+                values = data[offsets[0] : offsets[-1]]
+            if not offsets_match_counts(offsets, counts):
                 raise ValueError(
                     f"branch {name} has other entries per event than n{collection}"
                 )

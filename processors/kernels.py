@@ -144,3 +144,29 @@ def kept_lepton_index(counts, keep):  # type: ignore[no-untyped-def]
                 k += 1
         j += counts[e]
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def interleave_codes(n_a, n_b, code_a, code_b, out):  # type: ignore[no-untyped-def]
+    """out = per event: ``code_a`` for each of its ``a`` entries, then ``code_b`` for each
+    ``b`` entry (as :func:`interleave` of two constant arrays)."""
+    k = 0
+    for e in range(len(n_a)):
+        for _ in range(n_a[e]):
+            out[k] = code_a
+            k += 1
+        for _ in range(n_b[e]):
+            out[k] = code_b
+            k += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def offsets_match_counts(offsets, counts):  # type: ignore[no-untyped-def]
+    """True if ``np.diff(offsets)`` equals ``counts`` (same length, same entries)."""
+    if len(offsets) != len(counts) + 1:
+        return False
+    for e in range(len(counts)):
+        if offsets[e + 1] - offsets[e] != counts[e]:
+            return False
+    return True

@@ -45,6 +45,7 @@ from processors.kernels import (
     drop_nonfinite,
     events_with_candidates,
     interleave,
+    interleave_codes,
     kept_lepton_index,
     lepton_vertices,
     sure_leptons,
@@ -198,27 +199,25 @@ def _leptons(cols: Columns) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Electrons then muons of each event as flat numpy arrays (+ leptons per event).
 
     Fields ``pt, eta, phi, mass`` (float64), ``charge``, ``gen_idx`` and ``abs_pdgid``
-    (int64). Merged by a numba kernel rather than ``ak.concatenate`` (faster), from the
-    chunk's flat columns (``processors.fastio``).
+    (int64). Merged by numba kernels rather than ``ak.concatenate`` (faster), from the
+    chunk's flat columns (``processors.fastio``), into one float and one integer block
+    (two allocations instead of seven: fresh memory costs page faults).
     """
-    parts: dict[str, list[np.ndarray]] = {}
-    ncoll = []
-    names = (("pt", "pt"), ("eta", "eta"), ("phi", "phi"), ("mass", "mass"),
-             ("charge", "charge"), ("gen_idx", "genPartIdx"))
-    dtypes = {"charge": np.int64, "gen_idx": np.int64, "abs_pdgid": np.int64}
-    for coll, pdg in (("Electron", ELECTRON_PDGID), ("Muon", MUON_PDGID)):
-        n_c, raw = cols.jagged(coll, tuple(src for _, src in names))
-        ncoll.append(n_c)
-        for f, src in names:
-            parts.setdefault(f, []).append(raw[src])
-        parts.setdefault("abs_pdgid", []).append(np.full(int(n_c.sum()), pdg, np.int64))
-    ne, nm = ncoll
+    floats, ints = ("pt", "eta", "phi", "mass"), ("charge", "gen_idx")
+    source = {"gen_idx": "genPartIdx"}
+    (ne, e), (nm, m) = (
+        cols.jagged(coll, tuple(source.get(f, f) for f in floats + ints))
+        for coll in ("Electron", "Muon")
+    )
     counts = ne + nm
     n_lep = int(counts.sum())
-    flat = {
-        f: interleave(ne, nm, a, b, np.empty(n_lep, dtype=dtypes.get(f, np.float64)))
-        for f, (a, b) in parts.items()
-    }
+    fblock = np.empty((len(floats), n_lep))
+    iblock = np.empty((len(ints) + 1, n_lep), np.int64)
+    flat = {}
+    for f, out in zip(floats + ints, [*fblock, *iblock[:-1]], strict=True):
+        src = source.get(f, f)
+        flat[f] = interleave(ne, nm, e[src], m[src], out)
+    flat["abs_pdgid"] = interleave_codes(ne, nm, ELECTRON_PDGID, MUON_PDGID, iblock[-1])
     return flat, counts
 
 

@@ -235,3 +235,19 @@ def test_prefilter_equals_former_formulation():
         ref = _prefilter_reference(lep, counts, is_e, bad, good, z, model, cuts)
         assert np.array_equal(keep, ref)
         assert 0 < keep.sum() < len(keep)
+
+
+def test_interleave_codes_and_offsets_check():
+    from processors.kernels import interleave_codes, offsets_match_counts
+
+    rng = np.random.default_rng(43)
+    ne, nm = rng.integers(0, 4, 3000), rng.integers(0, 3, 3000)
+    ref = interleave(ne, nm, np.full(int(ne.sum()), 11), np.full(int(nm.sum()), 13),
+                     np.empty(int((ne + nm).sum()), np.int64))
+    got = interleave_codes(ne, nm, 11, 13, np.empty(len(ref), np.int64))
+    assert np.array_equal(got, ref)
+    off = np.concatenate([[0], np.cumsum(ne)])
+    assert offsets_match_counts(off, ne) and offsets_match_counts(off + 7, ne)
+    bad = ne.copy()
+    bad[-1] += 1
+    assert not offsets_match_counts(off, bad) and not offsets_match_counts(off[:-1], ne)
