@@ -11,20 +11,43 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def interleave(n_a, n_b, a, b, out):  # type: ignore[no-untyped-def]
-    """out = per event: the event's ``a`` entries, then its ``b`` entries (cast to out's dtype)."""
+def interleave(n_a, n_b, keep, a, b, out):  # type: ignore[no-untyped-def]
+    """out = per ``keep`` event: its ``a`` entries, then its ``b`` entries (cast to out's
+    dtype); the entries of the other events are skipped."""
     ia = 0
     ib = 0
     k = 0
     for e in range(len(n_a)):
-        for _ in range(n_a[e]):
-            out[k] = a[ia]
-            ia += 1
-            k += 1
-        for _ in range(n_b[e]):
-            out[k] = b[ib]
-            ib += 1
-            k += 1
+        if keep[e]:
+            for i in range(ia, ia + n_a[e]):
+                out[k] = a[i]
+                k += 1
+            for i in range(ib, ib + n_b[e]):
+                out[k] = b[i]
+                k += 1
+        ia += n_a[e]
+        ib += n_b[e]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def merged_index(n_a, n_b, keep):  # type: ignore[no-untyped-def]
+    """Positions (ascending) in the merged order (per event its ``a`` entries, then its
+    ``b`` entries, all events) of the entries of the ``keep`` events."""
+    n = 0
+    for e in range(len(n_a)):
+        if keep[e]:
+            n += n_a[e] + n_b[e]
+    out = np.empty(n, np.int64)
+    j = 0
+    k = 0
+    for e in range(len(n_a)):
+        c = n_a[e] + n_b[e]
+        if keep[e]:
+            for i in range(j, j + c):
+                out[k] = i
+                k += 1
+        j += c
     return out
 
 
@@ -33,21 +56,16 @@ def lepton_vertices(  # type: ignore[no-untyped-def]
     counts, keep, gen_idx, gcounts, gvx, gvy, gvz, pvx, pvy, pvz, scale
 ):
     """Production vertex (x scale) relative to the event's GenVtx of each lepton of the kept
-    events; (0, 0, 0) and matched = False for an unmatched or non-finite one."""
-    n_out = 0
-    for e in range(len(counts)):
-        if keep[e]:
-            n_out += counts[e]
-    out = np.zeros((n_out, 3), np.float64)
-    ok = np.zeros(n_out, np.bool_)
-    j = 0  # flat lepton index
-    k = 0  # output row
+    events (``gen_idx``: their genPartIdx, ``counts``: leptons of every event); (0, 0, 0)
+    and matched = False for an unmatched or non-finite one."""
+    out = np.zeros((len(gen_idx), 3), np.float64)
+    ok = np.zeros(len(gen_idx), np.bool_)
+    k = 0  # kept lepton
     g0 = 0  # first gen particle of the event
     for e in range(len(counts)):
-        c = counts[e]
         if keep[e]:
-            for i in range(j, j + c):
-                gi = gen_idx[i]
+            for _ in range(counts[e]):
+                gi = gen_idx[k]
                 if gi >= 0 and gi < gcounts[e]:
                     g = g0 + gi
                     x = np.float64(gvx[g]) - np.float64(pvx[e])
@@ -59,9 +77,24 @@ def lepton_vertices(  # type: ignore[no-untyped-def]
                         out[k, 2] = z * scale
                         ok[k] = True
                 k += 1
-        j += c
         g0 += gcounts[e]
     return out, ok
+
+
+@numba.njit(cache=True, nogil=True)
+def nonfinite_events(counts, pt, eta, phi, mass):  # type: ignore[no-untyped-def]
+    """Events holding a lepton with a non-finite pT, eta, phi or mass (read only)."""
+    bad = np.zeros(len(counts), np.bool_)
+    j = 0
+    for e in range(len(counts)):
+        for i in range(j, j + counts[e]):
+            if not (
+                np.isfinite(pt[i]) and np.isfinite(eta[i])
+                and np.isfinite(phi[i]) and np.isfinite(mass[i])
+            ):
+                bad[e] = True
+        j += counts[e]
+    return bad
 
 
 @numba.njit(cache=True, nogil=True)
@@ -90,74 +123,84 @@ def drop_nonfinite(counts, pt, eta, phi, mass):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def sure_leptons(counts, keep, is_e, pt, eta, e_pt_min, mu_pt_min, eta_max):  # type: ignore[no-untyped-def]
-    """Leptons of the ``keep`` events passing threshold (``e_pt_min`` or ``mu_pt_min``)
-    and acceptance unsmeared (``sure``), and the flat indices of the other leptons of
-    those events (``unsure``, ascending). Comparisons only."""
-    sure = np.zeros(len(pt), np.bool_)
-    unsure = np.empty(len(pt), np.int64)
-    n_unsure = 0
-    j = 0
-    for e in range(len(counts)):
-        if keep[e]:
-            for i in range(j, j + counts[e]):
-                thr = e_pt_min if is_e[i] else mu_pt_min
-                if pt[i] > thr and abs(eta[i]) < eta_max:
-                    sure[i] = True
-                else:
-                    unsure[n_unsure] = i
-                    n_unsure += 1
-        j += counts[e]
-    return sure, unsure[:n_unsure].copy()
+def _split_collection(  # type: ignore[no-untyped-def]
+    e, start, stop, first, flavour_a, pts, etas, thr, eta_max,
+    n_sure, pos, event, is_a, pt, eta, n,
+):
+    for i in range(start, stop):
+        p = np.float64(pts[i])
+        h = np.float64(etas[i])
+        if p > thr and abs(h) < eta_max:
+            n_sure[e] += 1
+        else:
+            pos[n], event[n], is_a[n], pt[n], eta[n] = first + (i - start), e, flavour_a, p, h
+            n += 1
+    return n
 
 
 @numba.njit(cache=True, nogil=True)
-def events_with_candidates(counts, candidate, bad, good_event, n_min):  # type: ignore[no-untyped-def]
-    """Valid events (``good_event``) with at least ``n_min`` candidate leptons that are not
-    ``bad``. Counting only."""
-    keep = np.zeros(len(counts), np.bool_)
-    j = 0
-    for e in range(len(counts)):
-        n = 0
-        for i in range(j, j + counts[e]):
-            if candidate[i] and not bad[i]:
-                n += 1
-        keep[e] = good_event[e] and n >= n_min
-        j += counts[e]
+def unsmeared_split(  # type: ignore[no-untyped-def]
+    n_a, n_b, keep, a_pt, a_eta, b_pt, b_eta, a_pt_min, b_pt_min, eta_max
+):
+    """Leptons of the ``keep`` events, in the merged order (per event its ``a`` entries
+    (electrons), then its ``b`` entries (muons)): per event the number passing threshold
+    (``a_pt_min`` / ``b_pt_min``) and acceptance unsmeared, and for the others their
+    merged position, event, flavour (True for ``a``), pT and eta (as float64).
+    Comparisons and copies only."""
+    n_ev = len(n_a)
+    n_sure = np.zeros(n_ev, np.int64)
+    n_max = 0
+    for e in range(n_ev):
+        if keep[e]:
+            n_max += n_a[e] + n_b[e]
+    pos = np.empty(n_max, np.int64)
+    event = np.empty(n_max, np.int64)
+    is_a = np.empty(n_max, np.bool_)
+    pt = np.empty(n_max)
+    eta = np.empty(n_max)
+    n = 0
+    ia = 0
+    ib = 0
+    j = 0  # merged position of the event's first lepton
+    for e in range(n_ev):
+        if keep[e]:
+            n = _split_collection(e, ia, ia + n_a[e], j, True, a_pt, a_eta, a_pt_min,
+                                  eta_max, n_sure, pos, event, is_a, pt, eta, n)
+            n = _split_collection(e, ib, ib + n_b[e], j + n_a[e], False, b_pt, b_eta,
+                                  b_pt_min, eta_max, n_sure, pos, event, is_a, pt, eta, n)
+        ia += n_a[e]
+        ib += n_b[e]
+        j += n_a[e] + n_b[e]
+    return n_sure, pos[:n].copy(), event[:n].copy(), is_a[:n].copy(), pt[:n].copy(), eta[:n].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def events_with_three(n_sure, event, passes, good_event, n_min):  # type: ignore[no-untyped-def]
+    """Valid events with at least ``n_min`` candidate leptons: ``n_sure`` per event plus
+    the ``passes`` of the other leptons (``event``: their events). Counting only."""
+    n = n_sure.copy()
+    for k in range(len(event)):
+        if passes[k]:
+            n[event[k]] += 1
+    keep = np.zeros(len(n_sure), np.bool_)
+    for e in range(len(n_sure)):
+        keep[e] = good_event[e] and n[e] >= n_min
     return keep
 
 
 @numba.njit(cache=True, nogil=True)
-def kept_lepton_index(counts, keep):  # type: ignore[no-untyped-def]
-    """Flat indices (ascending) of the leptons of the ``keep`` events."""
-    n = 0
-    for e in range(len(counts)):
-        if keep[e]:
-            n += counts[e]
-    out = np.empty(n, np.int64)
-    k = 0
-    j = 0
-    for e in range(len(counts)):
-        if keep[e]:
-            for i in range(j, j + counts[e]):
-                out[k] = i
-                k += 1
-        j += counts[e]
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def interleave_codes(n_a, n_b, code_a, code_b, out):  # type: ignore[no-untyped-def]
-    """out = per event: ``code_a`` for each of its ``a`` entries, then ``code_b`` for each
-    ``b`` entry (as :func:`interleave` of two constant arrays)."""
+def interleave_codes(n_a, n_b, keep, code_a, code_b, out):  # type: ignore[no-untyped-def]
+    """out = per ``keep`` event: ``code_a`` for each of its ``a`` entries, then ``code_b``
+    for each ``b`` entry (as :func:`interleave` of two constant arrays)."""
     k = 0
     for e in range(len(n_a)):
-        for _ in range(n_a[e]):
-            out[k] = code_a
-            k += 1
-        for _ in range(n_b[e]):
-            out[k] = code_b
-            k += 1
+        if keep[e]:
+            for _ in range(n_a[e]):
+                out[k] = code_a
+                k += 1
+            for _ in range(n_b[e]):
+                out[k] = code_b
+                k += 1
     return out
 
 

@@ -43,12 +43,13 @@ from darknu.errors import ConfigError, check_choice, check_range
 from processors.fastio import Columns, chunk_columns, preload_branches
 from processors.kernels import (
     drop_nonfinite,
-    events_with_candidates,
+    events_with_three,
     interleave,
     interleave_codes,
-    kept_lepton_index,
     lepton_vertices,
-    sure_leptons,
+    merged_index,
+    nonfinite_events,
+    unsmeared_split,
 )
 from processors.hists import (
     CHANNELS,
@@ -195,45 +196,56 @@ def _ht_factor(md: dict[str, Any]) -> float:
     return float(md["ht_veto_efficiency"])
 
 
-def _leptons(cols: Columns) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Electrons then muons of each event as flat numpy arrays (+ leptons per event).
+#: Lepton fields the processor reads (processor name -> branch field name).
+LEPTON_FIELDS = {"pt": "pt", "eta": "eta", "phi": "phi", "mass": "mass", "charge": "charge",
+                 "gen_idx": "genPartIdx"}
+
+
+def _collections(cols: Columns) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """Electron and muon columns of the chunk: ``{coll: (counts, {field: flat values})}``."""
+    return {
+        coll: cols.jagged(coll, tuple(LEPTON_FIELDS.values())) for coll in ("Electron", "Muon")
+    }
+
+
+def _kept_leptons(
+    leptons: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]], keep: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Electrons then muons of each ``keep`` event as flat numpy arrays, and their
+    positions among all the chunk's leptons in that order (the rows of the drawn normals).
 
     Fields ``pt, eta, phi, mass`` (float64), ``charge``, ``gen_idx`` and ``abs_pdgid``
-    (int64). Merged by numba kernels rather than ``ak.concatenate`` (faster), from the
-    chunk's flat columns (``processors.fastio``), into one float and one integer block
-    (two allocations instead of seven: fresh memory costs page faults).
+    (int64); merged by numba kernels (copies), in one float and one integer block (two
+    allocations instead of seven: fresh memory costs page faults), for the kept events
+    only (the pre-filter typically drops two thirds of the leptons).
     """
+    (ne, e), (nm, m) = leptons["Electron"], leptons["Muon"]
+    index = merged_index(ne, nm, keep)
     floats, ints = ("pt", "eta", "phi", "mass"), ("charge", "gen_idx")
-    source = {"gen_idx": "genPartIdx"}
-    (ne, e), (nm, m) = (
-        cols.jagged(coll, tuple(source.get(f, f) for f in floats + ints))
-        for coll in ("Electron", "Muon")
-    )
-    counts = ne + nm
-    n_lep = int(counts.sum())
-    fblock = np.empty((len(floats), n_lep))
-    iblock = np.empty((len(ints) + 1, n_lep), np.int64)
+    fblock = np.empty((len(floats), len(index)))
+    iblock = np.empty((len(ints) + 1, len(index)), np.int64)
     flat = {}
     for f, out in zip(floats + ints, [*fblock, *iblock[:-1]], strict=True):
-        src = source.get(f, f)
-        flat[f] = interleave(ne, nm, e[src], m[src], out)
-    flat["abs_pdgid"] = interleave_codes(ne, nm, ELECTRON_PDGID, MUON_PDGID, iblock[-1])
-    return flat, counts
+        src = LEPTON_FIELDS[f]
+        flat[f] = interleave(ne, nm, keep, e[src], m[src], out)
+    flat["abs_pdgid"] = interleave_codes(
+        ne, nm, keep, ELECTRON_PDGID, MUON_PDGID, iblock[-1]
+    )
+    return flat, index
 
 
 def _lepton_vertices_mm(
-    cols: Columns, gen_idx: np.ndarray, counts: np.ndarray, *, keep: np.ndarray | None = None
+    cols: Columns, gen_idx: np.ndarray, counts: np.ndarray, keep: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Production vertex (mm, relative to GenVtx) of each lepton's matched gen particle.
+    """Production vertex (mm, relative to GenVtx) of each kept lepton's matched gen particle.
 
-    ``gen_idx``: flat genPartIdx of the leptons (event-local), ``counts`` leptons per event;
-    ``keep`` (events): only the leptons of these events are returned.
+    ``gen_idx``: genPartIdx (event-local) of the leptons of the ``keep`` events, ``counts``
+    leptons per event (all events).
     Returns ((n_leptons, 3) displacement, matched flag). Unmatched leptons (index < 0, out
     of range, or a non-finite vertex) count as produced at the primary vertex.
     """
     gcounts, gp = cols.jagged("GenPart", ("vx", "vy", "vz"))
-    n_ev = len(counts)
-    keep = np.ones(n_ev, bool) if keep is None else np.asarray(keep, dtype=bool)
+    keep = np.asarray(keep, dtype=bool)
     pv = [cols.flat("GenVtx", c) for c in ("x", "y", "z")]
     # one pass over the kept events' leptons (numba): gather, widen to float64, subtract
     # the primary vertex, scale to mm -- the same operations as the numpy formulation
@@ -292,10 +304,7 @@ def _angle_functions_per_variation(
 
 
 def _prefilter(
-    lep: dict[str, np.ndarray],
-    counts: np.ndarray,
-    is_e: np.ndarray,
-    bad_lep: np.ndarray,
+    leptons: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]],
     good_evt: np.ndarray,
     z_lep: np.ndarray,
     model: Any,
@@ -304,30 +313,31 @@ def _prefilter(
     """Exact pre-filter: the events to process (a superset of those that can matter).
 
     Keeps valid events with >= 3 leptons that can pass acceptance and thresholds for
-    *some* resolution variation given the drawn ``z_lep``, a superset of the events with
-    three good leptons in any pass, so the result is unchanged (the multiplicity cut
-    comes first). A lepton passing threshold and acceptance unsmeared counts without
-    evaluating the resolutions (keeping more events never changes the result); only the
-    others go through the smeared bound of :func:`_possible_good`.
+    *some* resolution variation given the drawn ``z_lep`` (rows: all leptons, electrons
+    then muons per event), a superset of the events with three good leptons in any
+    pass, so the result is unchanged (the multiplicity cut comes first). A lepton passing
+    threshold and acceptance unsmeared counts without evaluating the resolutions
+    (keeping more events never changes the result); only the others go through the
+    smeared bound of :func:`_possible_good`. Valid events have finite lepton kinematics.
     """
-    keep = (counts >= 3) & good_evt
-    cand, unsure = sure_leptons(
-        counts, keep, is_e, lep["pt"], lep["eta"],
+    (ne, e), (nm, m) = leptons["Electron"], leptons["Muon"]
+    keep = (ne + nm >= 3) & good_evt
+    n_sure, pos, event, is_e, pt_u, eta_u = unsmeared_split(
+        ne, nm, keep, e["pt"], e["eta"], m["pt"], m["eta"],
         cuts.electron_pt_min, cuts.muon_pt_min, cuts.eta_max,
     )
-    if len(unsure):
-        e_u = is_e[unsure]
-        pt_u = np.take(lep["pt"], unsure)
+    passes = np.zeros(len(pos), bool)
+    if len(pos):
         # the pre-filter needs the pT and cot(theta) resolutions only
         e_sig_u = {
-            s: electron_resolutions(model, s, pt_u[e_u], ("cottheta", "ptrel"))
+            s: electron_resolutions(model, s, pt_u[is_e], ("cottheta", "ptrel"))
             for s in ELECTRON_SETS
         }
-        cand[unsure] = _possible_good(
-            [pt_u, np.take(lep["eta"], unsure)], lep["abs_pdgid"][unsure], e_u,
-            np.take(z_lep, unsure, axis=0), e_sig_u, model, cuts,
+        passes = _possible_good(
+            [pt_u, eta_u], np.where(is_e, ELECTRON_PDGID, MUON_PDGID), is_e,
+            np.take(z_lep, pos, axis=0), e_sig_u, model, cuts,
         )
-    return events_with_candidates(counts, cand, bad_lep, good_evt, 3)
+    return events_with_three(n_sure, event, passes, good_evt, 3)
 
 
 class DarkNuProcessor(processor.ProcessorABC):
@@ -351,15 +361,18 @@ class DarkNuProcessor(processor.ProcessorABC):
         # every branch of the chunk in one batched read (processors.fastio)
         cols = chunk_columns(events, preload_branches(signal=is_signal))
 
-        lep, counts = _leptons(cols)
-        is_e_flat = lep["abs_pdgid"] == ELECTRON_PDGID
+        leptons = _collections(cols)
+        (ne, e_cols), (nm, m_cols) = leptons["Electron"], leptons["Muon"]
+        counts = ne + nm
         z_lep = rng.standard_normal((int(counts.sum()), 3))
         z_vtx = rng.standard_normal((n_ev, 3))
 
         gen_w = np.asarray(cols.flat(None, "genWeight"), dtype=np.float64)
-        # Non-finite leptons become pT = 0 (never selected); their events are dropped and counted.
-        bad_lep, bad_evt = drop_nonfinite(counts, lep["pt"], lep["eta"], lep["phi"], lep["mass"])
-        flat_kin = [lep[c] for c in ("pt", "eta", "phi", "mass")]
+        # events with a non-finite lepton are dropped and counted
+        kin = ("pt", "eta", "phi", "mass")
+        bad_evt = nonfinite_events(ne, *(e_cols[c] for c in kin)) | nonfinite_events(
+            nm, *(m_cols[c] for c in kin)
+        )
         bad_evt |= ~np.isfinite(gen_w)
         if is_signal:  # proper decay length for lifetime reweighting [mm]
             zd_ctau = np.asarray(cols.flat("ZD", "ctau"), dtype=np.float64)
@@ -413,20 +426,24 @@ class DarkNuProcessor(processor.ProcessorABC):
 
         res_sets = {"nominal": (cfg.electron_set, "nominal"), **RES_VARIATIONS}
         keep = (
-            _prefilter(lep, counts, is_e_flat, bad_lep, good_evt, z_lep, model, cuts)
+            _prefilter(leptons, good_evt, z_lep, model, cuts)
             if cfg.prefilter
             else np.ones(n_ev, bool)
         )
         all_sumw = {name: float(np.sum((norm * life_w[name])[good_evt])) for name in names}
         n_valid = float(np.count_nonzero(good_evt))
-        lk = kept_lepton_index(counts, keep)  # the kept events' leptons
-        counts_k, kin_k, is_e_k = counts[keep], [np.take(x, lk) for x in flat_kin], is_e_flat[lk]
+        lep_k, lk = _kept_leptons(leptons, keep)  # lk: rows of z_lep
+        counts_k = counts[keep]
+        # Non-finite leptons (only in events already dropped, or without the pre-filter)
+        # become pT = 0: never selected.
+        bad_lep_k, _ = drop_nonfinite(counts_k, *(lep_k[c] for c in kin))
+        kin_k = [lep_k[c] for c in kin]
+        is_e_k = lep_k["abs_pdgid"] == ELECTRON_PDGID
         e_sig_k = {s: electron_resolutions(model, s, kin_k[0][is_e_k]) for s in ELECTRON_SETS}
-        # np.take: a row gather several times faster than fancy indexing (same values)
-        z_lep_k, bad_lep_k = np.take(z_lep, lk, axis=0), bad_lep[lk]
+        z_lep_k = np.take(z_lep, lk, axis=0)  # np.take: a row gather faster than fancy indexing
         z_vtx_k = np.take(z_vtx, np.flatnonzero(keep), axis=0)
-        lep_vtx_k, _ = _lepton_vertices_mm(cols, lep["gen_idx"], counts, keep=keep)
-        flat_k = {f: np.take(lep[f], lk) for f in ("charge", "abs_pdgid")}
+        lep_vtx_k, _ = _lepton_vertices_mm(cols, lep_k["gen_idx"], counts, keep)
+        flat_k = {f: lep_k[f] for f in ("charge", "abs_pdgid")}
         flat_k["slot_index"] = np.arange(len(lep_vtx_k))  # three_leptons returns these indices
         norm_k, good_k, ht_k = norm[keep], good_evt[keep], ht[keep]
         life_k = {name: w[keep] for name, w in life_w.items()}

@@ -32,28 +32,65 @@ def test_flow_index_equals_searchsorted():
         assert np.array_equal(flow_index(edges, x), np.searchsorted(edges, x, side="right"))
 
 
-def test_interleave_and_vertices():
-    rng = np.random.default_rng(2)
-    n_ev = 500
+def _two_collections(rng, n_ev):
+    """Random electrons and muons (float32/int32, as in the files; some non-finite), and
+    the merged per-event order (electrons, then muons) built by awkward as the reference."""
     ne, nm = rng.integers(0, 4, n_ev), rng.integers(0, 3, n_ev)
-    a = rng.normal(size=int(ne.sum())).astype(np.float32)
-    b = rng.normal(size=int(nm.sum())).astype(np.float32)
-    ref = ak.to_numpy(ak.flatten(ak.concatenate(
-        [ak.unflatten(a, ne), ak.unflatten(b, nm)], axis=1))).astype(np.float64)
-    assert np.array_equal(interleave(ne, nm, a, b, np.empty(len(ref))), ref)
+    def coll(n):
+        kin = {"pt": rng.exponential(6.0, n), "eta": rng.normal(0, 1.8, n),
+               "phi": rng.uniform(-3, 3, n), "mass": rng.choice([0.000511, 0.1056584], n)}
+        for x in kin.values():
+            x[rng.random(n) < 0.01] = rng.choice([np.nan, np.inf, -np.inf])
+        kin["pt"][::50] = 5.0  # exactly at the electron threshold
+        kin["eta"][::70] = 2.5  # exactly at the acceptance edge
+        out = {k: v.astype(np.float32) for k, v in kin.items()}
+        out["charge"] = rng.choice([-1, 1], n).astype(np.int32)
+        out["genPartIdx"] = rng.integers(-1, 7, n).astype(np.int32)
+        return out
+    e, m = coll(int(ne.sum())), coll(int(nm.sum()))
+    merged = {
+        f: ak.to_numpy(ak.flatten(ak.concatenate(
+            [ak.unflatten(e[f], ne), ak.unflatten(m[f], nm)], axis=1)))
+        for f in e
+    }
+    merged["is_e"] = ak.to_numpy(ak.flatten(ak.concatenate(
+        [ak.unflatten(np.ones(len(e["pt"]), bool), ne),
+         ak.unflatten(np.zeros(len(m["pt"]), bool), nm)], axis=1)))
+    return ne, nm, e, m, merged
 
+
+def test_merge_and_vertex_kernels_equal_numpy():
+    from processors.kernels import interleave_codes, merged_index
+
+    rng = np.random.default_rng(2)
+    for n_ev in (0, 1, 500):
+        ne, nm, e, m, merged = _two_collections(rng, n_ev)
+        counts = ne + nm
+        event = np.repeat(np.arange(n_ev), counts)
+        for keep in (np.ones(n_ev, bool), rng.random(n_ev) < 0.6):
+            lk = np.flatnonzero(keep[event])
+            assert np.array_equal(merged_index(ne, nm, keep), lk)
+            for f in ("pt", "charge"):
+                dtype = np.float64 if f == "pt" else np.int64
+                got = interleave(ne, nm, keep, e[f], m[f], np.empty(len(lk), dtype))
+                assert got.tobytes() == merged[f][lk].astype(dtype).tobytes()
+            codes = interleave_codes(ne, nm, keep, 11, 13, np.empty(len(lk), np.int64))
+            assert np.array_equal(codes, np.where(merged["is_e"], 11, 13)[lk])
+
+    n_ev = 500
+    ne, nm, e, m, merged = _two_collections(rng, n_ev)
     counts = ne + nm
     gcounts = rng.integers(0, 6, n_ev)
     ng = int(gcounts.sum())
     gv = [rng.normal(size=ng).astype(np.float32) for _ in range(3)]
     gv[0][::17] = np.nan
     pv = [rng.normal(size=n_ev).astype(np.float32) for _ in range(3)]
-    gen_idx = rng.integers(-1, 7, int(counts.sum()))
+    gen_idx = merged["genPartIdx"].astype(np.int64)
     keep = rng.random(n_ev) < 0.6
-    out, ok = lepton_vertices(counts, keep, gen_idx, gcounts, *gv, *pv, 10.0)
-    # reference: the numpy formulation
     event = np.repeat(np.arange(n_ev), counts)
     lk = keep[event]
+    out, ok = lepton_vertices(counts, keep, gen_idx[lk], gcounts, *gv, *pv, 10.0)
+    # reference: the numpy formulation
     ev, gi = event[lk], gen_idx[lk]
     goff = np.concatenate([[0], np.cumsum(gcounts)])[:-1]
     r_ok = (gi >= 0) & (gi < gcounts[ev])
@@ -141,54 +178,53 @@ def test_columns_refuse_counts_that_disagree():
         Columns(None, arrays).jagged("X", ("a", "b"))
 
 
-def _lepton_sample(rng, n_ev):
-    counts = rng.integers(0, 6, n_ev)
-    n = int(counts.sum())
-    kin = [rng.exponential(6.0, n), rng.normal(0, 1.8, n), rng.uniform(-3, 3, n),
-           rng.choice([0.000511, 0.1056584], n)]
-    for x in kin:
-        x[rng.random(n) < 0.01] = rng.choice([np.nan, np.inf, -np.inf])
-    kin[0][::50] = 5.0  # exactly at the electron threshold
-    kin[1][::70] = 2.5  # exactly at the acceptance edge
-    is_e = rng.random(n) < 0.6
-    return counts, kin, is_e
-
-
 def test_lepton_bookkeeping_kernels_equal_numpy():
     from processors.kernels import (
         drop_nonfinite,
-        events_with_candidates,
-        kept_lepton_index,
-        sure_leptons,
+        events_with_three,
+        nonfinite_events,
+        unsmeared_split,
     )
 
     rng = np.random.default_rng(41)
+    kin = ("pt", "eta", "phi", "mass")
     for n_ev in (0, 1, 5000):
-        counts, kin, is_e = _lepton_sample(rng, n_ev)
+        ne, nm, e, m, merged = _two_collections(rng, n_ev)
+        counts = ne + nm
         event_of = np.repeat(np.arange(n_ev), counts)
-        # the former numpy formulation
-        ref_bad = ~np.all([np.isfinite(x) for x in kin], axis=0) if len(kin[0]) else np.zeros(0, bool)
-        ref_kin = [np.where(ref_bad, 0.0, x) for x in kin]
+        flat = [merged[c].astype(np.float64) for c in kin]
+        # the former numpy formulation, on the merged arrays
+        ref_bad = ~np.all([np.isfinite(x) for x in flat], axis=0) if len(flat[0]) else np.zeros(0, bool)
+        ref_kin = [np.where(ref_bad, 0.0, x) for x in flat]
         ref_bad_evt = np.bincount(event_of[ref_bad], minlength=n_ev) > 0
-        new_kin = [x.copy() for x in kin]
-        bad, bad_evt = drop_nonfinite(counts, *new_kin)
-        assert np.array_equal(bad, ref_bad) and np.array_equal(bad_evt, ref_bad_evt)
+        bad_evt = nonfinite_events(ne, *(e[c] for c in kin)) | nonfinite_events(
+            nm, *(m[c] for c in kin))
+        assert np.array_equal(bad_evt, ref_bad_evt)
+        new_kin = [x.copy() for x in flat]
+        bad, bad_evt2 = drop_nonfinite(counts, *new_kin)
+        assert np.array_equal(bad, ref_bad) and np.array_equal(bad_evt2, ref_bad_evt)
         assert all(a.tobytes() == b.tobytes() for a, b in zip(new_kin, ref_kin, strict=True))
 
         good = ~bad_evt & (rng.random(n_ev) < 0.9)
         keep0 = (counts >= 3) & good
         lkeep = keep0[event_of]
+        is_e = merged["is_e"]
         thr = np.where(is_e, 5.0, 3.0)
-        ref_cand = lkeep & (new_kin[0] > thr) & (np.abs(new_kin[1]) < 2.5)
+        ref_cand = lkeep & (ref_kin[0] > thr) & (np.abs(ref_kin[1]) < 2.5)
         ref_unsure = np.flatnonzero(lkeep & ~ref_cand)
-        cand, unsure = sure_leptons(counts, keep0, is_e, new_kin[0], new_kin[1], 5.0, 3.0, 2.5)
-        assert np.array_equal(cand, ref_cand) and np.array_equal(unsure, ref_unsure)
+        n_sure, pos, event, is_a, pt, eta = unsmeared_split(
+            ne, nm, keep0, e["pt"], e["eta"], m["pt"], m["eta"], 5.0, 3.0, 2.5)
+        assert np.array_equal(n_sure, np.bincount(event_of[ref_cand], minlength=n_ev))
+        assert np.array_equal(pos, ref_unsure) and np.array_equal(event, event_of[ref_unsure])
+        assert np.array_equal(is_a, is_e[ref_unsure])
+        assert pt.tobytes() == ref_kin[0][ref_unsure].tobytes()
+        assert eta.tobytes() == ref_kin[1][ref_unsure].tobytes()
 
-        cand[unsure] = rng.random(len(unsure)) < 0.5
-        ref_keep = (np.bincount(event_of[cand & ~bad], minlength=n_ev) >= 3) & good
-        keep = events_with_candidates(counts, cand, bad, good, 3)
-        assert np.array_equal(keep, ref_keep)
-        assert np.array_equal(kept_lepton_index(counts, keep), np.flatnonzero(keep[event_of]))
+        passes = rng.random(len(pos)) < 0.5
+        cand = ref_cand.copy()
+        cand[ref_unsure] = passes
+        ref_keep = (np.bincount(event_of[cand & ~ref_bad], minlength=n_ev) >= 3) & good
+        assert np.array_equal(events_with_three(n_sure, event, passes, good, 3), ref_keep)
 
 
 def _prefilter_reference(lep, counts, is_e, bad_lep, good_evt, z, model, cuts):
@@ -218,34 +254,33 @@ def _prefilter_reference(lep, counts, is_e, bad_lep, good_evt, z, model, cuts):
 
 
 def test_prefilter_equals_former_formulation():
-    from processors.kernels import drop_nonfinite
+    from processors.kernels import nonfinite_events
     from processors.processor import _prefilter
     from selections.cuts import Table2Cuts
 
     rng = np.random.default_rng(42)
     model = load_detector("run2")
+    kin = ("pt", "eta", "phi", "mass")
     for cuts in (Table2Cuts(), Table2Cuts(electron_pt_min=1.0)):
-        counts, kin, is_e = _lepton_sample(rng, 20000)
-        bad, bad_evt = drop_nonfinite(counts, *kin)
-        lep = dict(zip(("pt", "eta", "phi", "mass"), kin, strict=True))
-        lep["abs_pdgid"] = np.where(is_e, 11, 13)
-        good = ~bad_evt
-        z = rng.standard_normal((len(kin[0]), 3)) * 3
-        keep = _prefilter(lep, counts, is_e, bad, good, z, model, cuts)
-        ref = _prefilter_reference(lep, counts, is_e, bad, good, z, model, cuts)
+        ne, nm, e, m, merged = _two_collections(rng, 20000)
+        counts = ne + nm
+        good = ~(nonfinite_events(ne, *(e[c] for c in kin)) | nonfinite_events(
+            nm, *(m[c] for c in kin)))
+        lep = {c: merged[c].astype(np.float64) for c in kin}
+        bad = ~np.all([np.isfinite(x) for x in lep.values()], axis=0)
+        lep = {c: np.where(bad, 0.0, x) for c, x in lep.items()}
+        lep["abs_pdgid"] = np.where(merged["is_e"], 11, 13)
+        z = rng.standard_normal((len(lep["pt"]), 3)) * 3
+        keep = _prefilter({"Electron": (ne, e), "Muon": (nm, m)}, good, z, model, cuts)
+        ref = _prefilter_reference(lep, counts, merged["is_e"], bad, good, z, model, cuts)
         assert np.array_equal(keep, ref)
         assert 0 < keep.sum() < len(keep)
 
 
-def test_interleave_codes_and_offsets_check():
-    from processors.kernels import interleave_codes, offsets_match_counts
+def test_offsets_check():
+    from processors.kernels import offsets_match_counts
 
-    rng = np.random.default_rng(43)
-    ne, nm = rng.integers(0, 4, 3000), rng.integers(0, 3, 3000)
-    ref = interleave(ne, nm, np.full(int(ne.sum()), 11), np.full(int(nm.sum()), 13),
-                     np.empty(int((ne + nm).sum()), np.int64))
-    got = interleave_codes(ne, nm, 11, 13, np.empty(len(ref), np.int64))
-    assert np.array_equal(got, ref)
+    ne = np.random.default_rng(43).integers(0, 4, 3000)
     off = np.concatenate([[0], np.cumsum(ne)])
     assert offsets_match_counts(off, ne) and offsets_match_counts(off + 7, ne)
     bad = ne.copy()
