@@ -1,9 +1,9 @@
 """numba kernels for the exact parts of Table II (indices, comparisons, copies, arithmetic).
 
-Only comparisons, copies, IEEE additions and multiplications in numpy's order, ``sqrt``
-(correctly rounded) and :func:`darknu.kernels.remainder` happen here; functions whose
-last bit may depend on the library (sinh, cos, sin, hypot, arctan2, arcsinh) stay in
-numpy. So the results are bit-identical to the numpy/awkward formulations they replace
+Only comparisons, copies, IEEE additions and multiplications in numpy's order and
+``sqrt`` (correctly rounded) happen here; functions whose last bit may depend on the
+library (sinh, cos, sin, hypot, arctan2, arcsinh) stay in numpy (the delta-phi folding
+is in :mod:`darknu.kernels`). So the results are bit-identical to the numpy/awkward formulations they replace
 (tests/selections/test_kernels.py).
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from darknu.kernels import remainder
 
 
 @numba.njit(cache=True, nogil=True)
@@ -142,14 +141,4 @@ def min_pt_of_flavour(pt, abs_pdgid, flavour):  # type: ignore[no-untyped-def]
             v = pt[k, i] if abs_pdgid[k, i] == flavour else np.inf
             m = m if (m <= v or m != m) else v
         out[k] = m
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def delta_phi_folded(phi1, phi2, out):  # type: ignore[no-untyped-def]
-    """out = ``|phi1 - phi2| % (2 pi)`` folded into [0, pi] (``2 pi - d`` where d > pi)."""
-    two_pi = 2 * np.pi
-    for i in range(len(phi1)):
-        d = remainder(abs(phi1[i] - phi2[i]), two_pi)
-        out[i] = two_pi - d if d > np.pi else d
     return out

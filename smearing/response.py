@@ -18,10 +18,10 @@ import numpy as np
 
 from darknu.errors import ConfigError, check_choice
 from smearing.formula import compiled_evaluator
+from darknu.kernels import smear_phi_wrapped
 from smearing.kernels import (
     add_product,
     by_flavour,
-    smear_phi_wrapped,
     smear_pt_floored,
     unchanged_where_zero,
 )

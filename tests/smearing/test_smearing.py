@@ -234,7 +234,9 @@ def test_smear_phi_kernel_equals_numpy_formulation():
     with np.errstate(invalid="ignore"):  # inf * 0 and inf % 2 pi: NaN (no warning in numba)
         ref = wrap_phi(phi + sigma * z)
     got = smear_phi(phi, sigma, z)
-    assert got.tobytes() == ref.tobytes()
+    nan = np.isnan(ref)  # NaN sign bits follow the compiler's operand order: any NaN will do
+    assert np.array_equal(np.isnan(got), nan) and got[~nan].tobytes() == ref[~nan].tobytes()
+    assert nan.sum() >= 3
     # other inputs (scalar sigma, float32) take the numpy expression
     p5, z5 = phi[10:15], z[10:15]
     assert smear_phi(p5, 0.1, z5).tobytes() == wrap_phi(p5 + 0.1 * z5).tobytes()
