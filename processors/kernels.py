@@ -11,26 +11,6 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def interleave(n_a, n_b, keep, a, b, out):  # type: ignore[no-untyped-def]
-    """out = per ``keep`` event: its ``a`` entries, then its ``b`` entries (cast to out's
-    dtype); the entries of the other events are skipped."""
-    ia = 0
-    ib = 0
-    k = 0
-    for e in range(len(n_a)):
-        if keep[e]:
-            for i in range(ia, ia + n_a[e]):
-                out[k] = a[i]
-                k += 1
-            for i in range(ib, ib + n_b[e]):
-                out[k] = b[i]
-                k += 1
-        ia += n_a[e]
-        ib += n_b[e]
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
 def merged_index(n_a, n_b, keep):  # type: ignore[no-untyped-def]
     """Positions (ascending) in the merged order (per event its ``a`` entries, then its
     ``b`` entries, all events) of the entries of the ``keep`` events."""
@@ -189,22 +169,6 @@ def events_with_three(n_sure, event, passes, good_event, n_min):  # type: ignore
 
 
 @numba.njit(cache=True, nogil=True)
-def interleave_codes(n_a, n_b, keep, code_a, code_b, out):  # type: ignore[no-untyped-def]
-    """out = per ``keep`` event: ``code_a`` for each of its ``a`` entries, then ``code_b``
-    for each ``b`` entry (as :func:`interleave` of two constant arrays)."""
-    k = 0
-    for e in range(len(n_a)):
-        if keep[e]:
-            for _ in range(n_a[e]):
-                out[k] = code_a
-                k += 1
-            for _ in range(n_b[e]):
-                out[k] = code_b
-                k += 1
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
 def offsets_match_counts(offsets, counts):  # type: ignore[no-untyped-def]
     """True if ``np.diff(offsets)`` equals ``counts`` (same length, same entries)."""
     if len(offsets) != len(counts) + 1:
@@ -213,3 +177,40 @@ def offsets_match_counts(offsets, counts):  # type: ignore[no-untyped-def]
         if offsets[e + 1] - offsets[e] != counts[e]:
             return False
     return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _copy_event(out_f, out_i, k, start, stop, pt, eta, phi, mass, charge, gen_idx, code):  # type: ignore[no-untyped-def]
+    for i in range(start, stop):
+        out_f[0, k] = pt[i]
+        out_f[1, k] = eta[i]
+        out_f[2, k] = phi[i]
+        out_f[3, k] = mass[i]
+        out_i[0, k] = charge[i]
+        out_i[1, k] = gen_idx[i]
+        out_i[2, k] = code
+        k += 1
+    return k
+
+
+@numba.njit(cache=True, nogil=True)
+def merge_leptons(  # type: ignore[no-untyped-def]
+    n_a, n_b, keep, a_pt, a_eta, a_phi, a_mass, a_charge, a_gen_idx,
+    b_pt, b_eta, b_phi, b_mass, b_charge, b_gen_idx, code_a, code_b, out_f, out_i,
+):
+    """All lepton fields merged in one pass: per ``keep`` event its ``a``
+    leptons (electrons) then its ``b`` leptons (muons), into ``out_f`` rows (pt, eta, phi,
+    mass; cast to float64) and ``out_i`` rows (charge, gen_idx, flavour code; int64).
+    Copies only."""
+    ia = 0
+    ib = 0
+    k = 0
+    for e in range(len(n_a)):
+        if keep[e]:
+            k = _copy_event(out_f, out_i, k, ia, ia + n_a[e], a_pt, a_eta, a_phi, a_mass,
+                            a_charge, a_gen_idx, code_a)
+            k = _copy_event(out_f, out_i, k, ib, ib + n_b[e], b_pt, b_eta, b_phi, b_mass,
+                            b_charge, b_gen_idx, code_b)
+        ia += n_a[e]
+        ib += n_b[e]
+    return out_f, out_i

@@ -44,9 +44,8 @@ from processors.fastio import Columns, chunk_columns, preload_branches
 from processors.kernels import (
     drop_nonfinite,
     events_with_three,
-    interleave,
-    interleave_codes,
     lepton_vertices,
+    merge_leptons,
     merged_index,
     nonfinite_events,
     unsmeared_split,
@@ -215,23 +214,19 @@ def _kept_leptons(
     positions among all the chunk's leptons in that order (the rows of the drawn normals).
 
     Fields ``pt, eta, phi, mass`` (float64), ``charge``, ``gen_idx`` and ``abs_pdgid``
-    (int64); merged by numba kernels (copies), in one float and one integer block (two
-    allocations instead of seven: fresh memory costs page faults), for the kept events
-    only (the pre-filter typically drops two thirds of the leptons).
+    (int64); merged in one pass by a numba kernel (copies), into one float and one
+    integer block (two allocations instead of seven: fresh memory costs page faults),
+    for the kept events only (the pre-filter typically drops two thirds of the leptons).
     """
     (ne, e), (nm, m) = leptons["Electron"], leptons["Muon"]
     index = merged_index(ne, nm, keep)
-    floats, ints = ("pt", "eta", "phi", "mass"), ("charge", "gen_idx")
+    floats, ints = ("pt", "eta", "phi", "mass"), ("charge", "gen_idx", "abs_pdgid")
     fblock = np.empty((len(floats), len(index)))
-    iblock = np.empty((len(ints) + 1, len(index)), np.int64)
-    flat = {}
-    for f, out in zip(floats + ints, [*fblock, *iblock[:-1]], strict=True):
-        src = LEPTON_FIELDS[f]
-        flat[f] = interleave(ne, nm, keep, e[src], m[src], out)
-    flat["abs_pdgid"] = interleave_codes(
-        ne, nm, keep, ELECTRON_PDGID, MUON_PDGID, iblock[-1]
-    )
-    return flat, index
+    iblock = np.empty((len(ints), len(index)), np.int64)
+    src = [LEPTON_FIELDS[f] for f in floats + ints[:-1]]
+    merge_leptons(ne, nm, keep, *(e[f] for f in src), *(m[f] for f in src),
+                  ELECTRON_PDGID, MUON_PDGID, fblock, iblock)
+    return dict(zip(floats + ints, [*fblock, *iblock], strict=True)), index
 
 
 def _lepton_vertices_mm(

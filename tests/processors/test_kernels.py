@@ -8,7 +8,7 @@ import pytest
 
 from processors.fastio import flat, jagged
 from processors.hists import CONTROL_BINS, MLL_EDGES, flow_index
-from processors.kernels import interleave, lepton_vertices
+from processors.kernels import lepton_vertices
 from smearing.response import (
     ELECTRON_SETS,
     electron_resolutions,
@@ -60,9 +60,10 @@ def _two_collections(rng, n_ev):
 
 
 def test_merge_and_vertex_kernels_equal_numpy():
-    from processors.kernels import interleave_codes, merged_index
+    from processors.kernels import merge_leptons, merged_index
 
     rng = np.random.default_rng(2)
+    floats, ints = ("pt", "eta", "phi", "mass"), ("charge", "genPartIdx")
     for n_ev in (0, 1, 500):
         ne, nm, e, m, merged = _two_collections(rng, n_ev)
         counts = ne + nm
@@ -70,12 +71,14 @@ def test_merge_and_vertex_kernels_equal_numpy():
         for keep in (np.ones(n_ev, bool), rng.random(n_ev) < 0.6):
             lk = np.flatnonzero(keep[event])
             assert np.array_equal(merged_index(ne, nm, keep), lk)
-            for f in ("pt", "charge"):
-                dtype = np.float64 if f == "pt" else np.int64
-                got = interleave(ne, nm, keep, e[f], m[f], np.empty(len(lk), dtype))
-                assert got.tobytes() == merged[f][lk].astype(dtype).tobytes()
-            codes = interleave_codes(ne, nm, keep, 11, 13, np.empty(len(lk), np.int64))
-            assert np.array_equal(codes, np.where(merged["is_e"], 11, 13)[lk])
+            out_f, out_i = np.empty((4, len(lk))), np.empty((3, len(lk)), np.int64)
+            merge_leptons(ne, nm, keep, *(e[f] for f in floats + ints),
+                          *(m[f] for f in floats + ints), 11, 13, out_f, out_i)
+            for row, f in zip(out_f, floats, strict=True):
+                assert row.tobytes() == merged[f][lk].astype(np.float64).tobytes(), f
+            for row, f in zip(out_i[:2], ints, strict=True):
+                assert row.tobytes() == merged[f][lk].astype(np.int64).tobytes(), f
+            assert np.array_equal(out_i[2], np.where(merged["is_e"], 11, 13)[lk])
 
     n_ev = 500
     ne, nm, e, m, merged = _two_collections(rng, n_ev)
