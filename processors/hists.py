@@ -135,10 +135,10 @@ class FlowCounts:
     weights, per bin of the flow view (underflow, bins, overflow) of every category slice.
     A plain float64 array is much cheaper than a ``hist.Hist`` to create, fill, pickle and
     add per chunk; :meth:`to_hist` gives the histogram at the end. Bit-identical to filling
-    and adding ``hist.Hist`` objects (tests/processors/test_hists.py): an empty slice gets
-    ``np.bincount`` of the weights (which adds them in input order, as boost-histogram
-    does), a slice that already holds entries ``np.add.at`` (sequential, in input order),
-    and ``+`` adds the arrays elementwise, as the storages add. The category overflow bins
+    and adding ``hist.Hist`` objects (tests/processors/test_hists.py): :meth:`fill` adds
+    each weight and its square to its bin one by one in input order, as boost-histogram
+    does (and ``np.bincount``, ``np.add.at``), and ``+`` adds the arrays elementwise, as
+    the storages add. The category overflow bins
     of the ``hist.Hist`` stay empty (nothing is filled outside the named categories).
     """
 
@@ -158,15 +158,11 @@ class FlowCounts:
         loc = tuple(vals.index(categories[ax]) for ax, vals in _category_axes(self.kind).items())
         if len(index) == 0:
             return
-        w = np.asarray(weight, dtype=np.float64)
-        value, variance = self.data[(0, *loc)], self.data[(1, *loc)]
-        if value.any() or variance.any():
-            np.add.at(value, index, w)
-            np.add.at(variance, index, w * w)
-            return
-        n = value.shape[-1]
-        value[:] = np.bincount(index, weights=w, minlength=n)
-        variance[:] = np.bincount(index, weights=w * w, minlength=n)
+        w = np.ascontiguousarray(weight, dtype=np.float64)
+        index = np.ascontiguousarray(index, dtype=np.int64)
+        if w.shape != index.shape:
+            raise ValueError(f"{len(index)} bin indices but {len(w)} weights")
+        _add_weights(self.data[(0, *loc)], self.data[(1, *loc)], index, w)
 
     def copy(self) -> FlowCounts:
         return FlowCounts(self.kind, self.data.copy())
@@ -194,3 +190,16 @@ class FlowCounts:
 
     def __repr__(self) -> str:
         return f"FlowCounts({self.kind!r}, sum of weights {self.data[0].sum():g})"
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_weights(value, variance, index, weight):  # type: ignore[no-untyped-def]
+    """value[index[i]] += w[i] and variance[index[i]] += w[i] * w[i], in input order."""
+    n = len(value)
+    for i in range(len(index)):
+        j = index[i]
+        if j < 0 or j >= n:
+            raise IndexError("bin index out of range")
+        w = weight[i]
+        value[j] += w
+        variance[j] += w * w

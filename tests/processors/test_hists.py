@@ -66,3 +66,9 @@ def test_flow_counts_control_subset_index_and_sums():
         FlowCounts("mll", np.zeros(3))
     with pytest.raises(TypeError):
         _ = FlowCounts("mll") + FlowCounts("control/mll")
+    with pytest.raises(IndexError):
+        FlowCounts("mll").fill({"channel": "ee", "region": "prompt", "syst": "nominal"},
+                               np.array([len(MLL_EDGES) + 1]), np.array([1.0]))
+    with pytest.raises(ValueError):
+        FlowCounts("mll").fill({"channel": "ee", "region": "prompt", "syst": "nominal"},
+                               np.array([0, 1]), np.array([1.0]))
