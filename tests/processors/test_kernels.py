@@ -155,6 +155,9 @@ def test_chunk_columns_equal_nanoevents_fields(tmp_path):
         ).events()
         cols = chunk_columns(events, preload_branches(signal=True))
         assert cols.arrays is not None  # the direct path
+        # nothing left in the file's array cache: uproot's file objects sit in reference
+        # cycles, so cached arrays would live until a full garbage collection
+        assert len(f.file.array_cache) == 0
         for coll, fields in (("Electron", ("pt", "charge", "genPartIdx")),
                              ("Muon", ("pt", "eta", "phi", "mass", "charge", "genPartIdx")),
                              ("GenPart", ("vx", "vy", "vz")), ("ChargedHadron", ("pt", "eta"))):
