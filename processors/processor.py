@@ -458,13 +458,12 @@ class DarkNuProcessor(processor.ProcessorABC):
             sm = smeared[res_name]
             good = good_lepton_mask(sm.pt, sm.eta, flat_k["abs_pdgid"], cuts=cuts) & ~bad_lep_k
             t = three_leptons_flat(
-                {**flat_k, "pt": sm.pt, "eta": sm.eta, "phi": sm.phi, "mass": kin_k[3],
-                 **angles[res_name]},
+                {**flat_k, "pt": sm.pt, "eta": sm.eta, "phi": sm.phi, "mass": kin_k[3]},
                 counts_k,
                 good,
                 veto_inefficiency=model.veto_inefficiency,
             )
-            v = event_variables(t)
+            v = event_variables(t, angles[res_name])
             # Z_D-candidate vertex: mean of the l2, l3 production vertices (the same point for a
             # true Z_D decay). Events without three leptons get index 0 and are cut anyway.
             iz = t.fields["slot_index"]

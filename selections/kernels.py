@@ -83,15 +83,20 @@ def gather_slots(take_t, has, src, fill, out):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def three_lepton_sums(pt, sinh_eta, cos_phi, sin_phi, mass):  # type: ignore[no-untyped-def]
-    """Four-vector sums of the slots (arrays (n_ev, 3)): Z_D candidate l2 + l3 and l1 + l2 + l3.
+def three_lepton_sums(  # type: ignore[no-untyped-def]
+    pt, mass, index, has, sinh_eta, cos_phi, sin_phi
+):
+    """Four-vector sums of the slots: Z_D candidate l2 + l3 and l1 + l2 + l3.
 
+    ``pt``, ``mass``: (n_ev, 3) slot arrays; the angle functions are per-lepton arrays
+    read at ``index`` (n_ev, 3) for the ``has`` events, and their values at zero angle
+    (sinh 0 = 0, cos 0 = 1, sin 0 = 0: a missing slot's zero-filled angles) elsewhere.
     Per slot ``pz = pt sinh(eta)``, ``E = sqrt(pt^2 + pz^2 + m^2)``, ``px = pt cos(phi)``,
-    ``py = pt sin(phi)`` from the given functions of the angles; sums ``(l2 + l3)`` then
-    ``(l2 + l3) + l1``; masses ``sqrt(max(E^2 - px^2 - py^2 - pz^2, 0))``. The operations
-    and their order are those of ``selections.cuts.P4`` (``from_ptetaphim``, ``+``,
-    ``mass``), IEEE-rounded one by one (no fused multiply-add without fastmath), and
-    ``sqrt`` is correctly rounded, so every value equals the numpy result bit for bit.
+    ``py = pt sin(phi)``; sums ``(l2 + l3)`` then ``(l2 + l3) + l1``; masses
+    ``sqrt(max(E^2 - px^2 - py^2 - pz^2, 0))``. The operations and their order are those
+    of ``selections.cuts.P4`` (``from_ptetaphim``, ``+``, ``mass``), IEEE-rounded one by
+    one (no fused multiply-add without fastmath), and ``sqrt`` is correctly rounded, so
+    every value equals the numpy result bit for bit.
     Returns (zd_px, zd_py, zd_pz, m_ll, three_px, three_py, m_3l).
     """
     n = pt.shape[0]
@@ -108,12 +113,17 @@ def three_lepton_sums(pt, sinh_eta, cos_phi, sin_phi, mass):  # type: ignore[no-
     pz_ = np.empty(3)
     for k in range(n):
         for i in range(3):
+            if has[k]:
+                j = index[k, i]
+                sh, co, si = sinh_eta[j], cos_phi[j], sin_phi[j]
+            else:
+                sh, co, si = 0.0, 1.0, 0.0
             p = pt[k, i]
-            pz = p * sinh_eta[k, i]
+            pz = p * sh
             m = mass[k, i]
             e_[i] = np.sqrt((p * p + pz * pz) + m * m)
-            px_[i] = p * cos_phi[k, i]
-            py_[i] = p * sin_phi[k, i]
+            px_[i] = p * co
+            py_[i] = p * si
             pz_[i] = pz
         ze, zx, zy, zz = e_[1] + e_[2], px_[1] + px_[2], py_[1] + py_[2], pz_[1] + pz_[2]
         te, tx, ty, tz = ze + e_[0], zx + px_[0], zy + py_[0], zz + pz_[0]

@@ -43,14 +43,9 @@ CUTFLOW = ("all", "three_leptons", "lead_pt", "sfos", "mll", "ht", "dphi", "dr",
 REGIONS = ("prompt", "displaced")
 SLOT_FIELDS = ("pt", "eta", "phi", "mass", "charge", "abs_pdgid", "slot_index")
 #: Functions of the lepton angles that :func:`event_variables` needs per slot:
-#: name -> (angle field, ufunc, value at a zero angle, the fill of a missing slot).
-#: Gathered like the slot fields when the caller passes them per lepton (see
-#: :func:`angle_functions`: shared by variations with the same angles), else computed.
-ANGLE_FUNCTIONS = {
-    "sinh_eta": ("eta", np.sinh, 0.0),
-    "cos_phi": ("phi", np.cos, 1.0),
-    "sin_phi": ("phi", np.sin, 0.0),
-}
+#: name -> (angle field, ufunc). Taken per lepton from the caller when it has them
+#: (:func:`angle_functions`: shared by variations with the same angles), else computed.
+ANGLE_FUNCTIONS = {"sinh_eta": ("eta", np.sinh), "cos_phi": ("phi", np.cos), "sin_phi": ("phi", np.sin)}
 
 
 @dataclass(frozen=True)
@@ -60,12 +55,15 @@ class ThreeLeptons:
     ``n_good``: accepted leptons in the event; ``veto_weight``: 1 for exactly three, the
     extra-lepton-veto inefficiency for four (the second-hardest lepton is the one lost:
     a Z -> 4l daughter radiating the soft pair, seed 003 §V), 0 otherwise.
-    ``fields[name]`` is an (n_events, 3) array, zero-filled where there is no lepton.
+    ``fields[name]`` is an (n_events, 3) array, zero-filled where there is no lepton;
+    ``index`` says which input lepton fills each slot.
     """
 
     n_good: np.ndarray
     veto_weight: np.ndarray
     fields: dict[str, np.ndarray]
+    #: (n_events, 3): position in the input arrays of each slot's lepton (0 if none)
+    index: np.ndarray
 
     @property
     def has_three(self) -> np.ndarray:
@@ -111,22 +109,19 @@ def three_leptons_flat(
     has = veto > 0
     # Gather slot-major (3, n_ev) and hand out the (n_ev, 3) transpose: each slot column
     # (``fields[f][:, i]``) is then contiguous, which the per-slot arithmetic downstream likes.
-    # Events without three leptons get zeros (the angle functions: their value at 0).
-    # The float fields share one (n_fields, 3, n_ev) block: one allocation instead of one
-    # per field (fresh memory costs a page fault per 4 KiB; a block this large gets huge
-    # pages).
-    names = SLOT_FIELDS + tuple(a for a in ANGLE_FUNCTIONS if a in flat)
-    floats = [f for f in names if f != "slot_index"]
+    # Events without three leptons get zeros. The float fields share one block: one
+    # allocation instead of one per field (fresh memory costs a page fault per 4 KiB; a
+    # block this large gets huge pages).
+    floats = [f for f in SLOT_FIELDS if f != "slot_index"]
     block = np.empty((len(floats), 3, n_ev))
     fields = {}
-    for f in names:
+    for f in SLOT_FIELDS:
         if f == "slot_index":
             out, fill = np.empty((3, n_ev), np.int64), np.int64(0)
         else:
-            out = block[floats.index(f)]
-            fill = np.float64(ANGLE_FUNCTIONS[f][2] if f in ANGLE_FUNCTIONS else 0.0)
+            out, fill = block[floats.index(f)], np.float64(0.0)
         fields[f] = gather_slots(take_t, has, np.ascontiguousarray(flat[f]), fill, out).T
-    return ThreeLeptons(n_good=n_good, veto_weight=veto, fields=fields)
+    return ThreeLeptons(n_good=n_good, veto_weight=veto, fields=fields, index=take_t.T)
 
 
 def angle_functions(
@@ -136,7 +131,7 @@ def angle_functions(
     reuse: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None = None,
 ) -> dict[str, np.ndarray]:
     """The :data:`ANGLE_FUNCTIONS` of flat per-lepton ``eta``, ``phi`` (for
-    :func:`three_leptons_flat`, which gathers them into the slots).
+    :func:`event_variables`, which reads them for the slots' leptons).
 
     ``reuse = (eta, phi, functions)`` of another variation: leptons whose angles are the
     same there take its values, and only the others are evaluated. numpy's ufuncs compute
@@ -148,7 +143,7 @@ def angle_functions(
     if reuse is not None and reuse[0] is eta and reuse[1] is phi:
         return reuse[2]
     out = {}
-    for name, (angle, fn, _) in ANGLE_FUNCTIONS.items():
+    for name, (angle, fn) in ANGLE_FUNCTIONS.items():
         x = angles[angle]
         if reuse is None:
             out[name] = fn(x)
@@ -174,18 +169,28 @@ class EventVariables:
     min_electron_pt: np.ndarray
 
 
-def event_variables(t: ThreeLeptons) -> EventVariables:
+def event_variables(
+    t: ThreeLeptons, angles: dict[str, np.ndarray] | None = None
+) -> EventVariables:
     """Z_D candidate = l2 + l3 (the two lowest-pT leptons); l1 the leading one.
 
+    ``angles``: :func:`angle_functions` of the leptons ``t`` was selected from (read at
+    ``t.index``); without them they are computed from the slots' angles, slot by slot.
     The four-vector sums and masses run in one numba loop (``three_lepton_sums``: the
-    operations of :class:`selections.cuts.P4` in its order, bit-identical); the angle
-    functions come from ``t.fields`` when :func:`three_leptons_flat` gathered them, and
-    hypot, arctan2 and arcsinh stay in numpy.
+    operations of :class:`selections.cuts.P4` in its order, bit-identical); hypot,
+    arctan2 and arcsinh stay in numpy.
     """
     f = t.fields
-    trig = {a: f[a] if a in f else _slot_function(f, a) for a in ANGLE_FUNCTIONS}
+    if angles is not None:
+        index, has = np.ascontiguousarray(t.index), t.has_three
+        fns = [np.ascontiguousarray(angles[a], dtype=np.float64) for a in ANGLE_FUNCTIONS]
+    else:  # per slot: slot i of event k is element i * n + k of the (3, n) blocks
+        n = len(t.n_good)
+        index = np.arange(3 * n, dtype=np.int64).reshape(3, n).T.copy()
+        has = np.ones(n, bool)
+        fns = [_slot_function(f, a).T.ravel() for a in ANGLE_FUNCTIONS]
     zd_px, zd_py, zd_pz, mll, three_px, three_py, m3l = three_lepton_sums(
-        f["pt"], trig["sinh_eta"], trig["cos_phi"], trig["sin_phi"], f["mass"]
+        f["pt"], f["mass"], index, has, *fns
     )
     # as P4.eta and P4.phi of the candidate
     zd_pt = np.hypot(zd_px, zd_py)
@@ -207,7 +212,7 @@ def event_variables(t: ThreeLeptons) -> EventVariables:
 
 def _slot_function(fields: dict[str, np.ndarray], name: str) -> np.ndarray:
     """ANGLE_FUNCTIONS[name] of each slot's angle, slot by slot (as (n_ev, 3))."""
-    angle, fn, _ = ANGLE_FUNCTIONS[name]
+    angle, fn = ANGLE_FUNCTIONS[name]
     x = fields[angle]
     out = np.empty((3, len(x)))
     for i in range(3):
