@@ -14,17 +14,18 @@ Random numbers: one generator per chunk (smearing.chunk_rng), drawn in a fixed o
 (3 normals per lepton in file order, then 3 per event for the vertex), shared by every
 systematic variation.
 
-Speed (benchmarks/bench_processor.py): the branches are read in one batched request
-(``processors.run.preload_branches``); events that cannot have three good leptons in any
+Speed (benchmarks/bench_processor.py): the branches are read in one batched request from
+the file coffea opened (``processors.fastio.chunk_columns``; no per-field NanoEvents
+access, no uproot array cache); events that cannot have three good leptons in any
 variation are dropped exactly before the per-lepton work (multiplicity first, then the
-drawn smearing); histograms are filled from one bin search per variable shared by the
-systematics and stages (``processors.hists.fill_at``, bit-identical to ``Hist.fill``).
-The preloaded branches are taken as flat numpy arrays straight from the layouts
-(``processors.fastio``, no per-field NanoEvents access); the per-lepton bookkeeping
-(merging electrons and muons, gen-vertex gathers, H_T, the choice of the three leptons,
-histogram bin search) runs in small numba kernels of exact operations; eta and phi
-smearing is shared by the variations with the same electron set; the pre-filter evaluates
-the resolution formulas only for leptons that fail threshold or acceptance unsmeared.
+drawn smearing), straight on the electron and muon columns, and only the kept events'
+leptons are merged; the per-lepton bookkeeping (merging, gen-vertex gathers, H_T, the
+pre-filter counts, the choice of the three leptons, four-vector sums, histogram bin
+search and filling) runs in small numba kernels of exact operations, while functions
+whose last bit depends on the library (sinh, cos, sin, log, hypot, arctan2, arcsinh)
+stay in numpy; eta and phi smearing and sinh/cos/sin of the smeared angles are shared by
+the variations with the same electron set; histogram contents travel as plain arrays
+(``processors.hists.FlowCounts``) and become ``hist.Hist`` once, in ``run_processor``.
 All of it is bit-identical to the plain numpy formulation.
 """
 
