@@ -43,6 +43,7 @@ from coffea.nanoevents import NanoAODSchema
 from darknu.errors import ConfigError, check_choice, check_range
 from processors.fastio import Columns, chunk_columns, preload_branches
 from processors.kernels import (
+    candidate_vertex,
     drop_nonfinite,
     events_with_three,
     lepton_vertices,
@@ -81,7 +82,6 @@ from smearing.response import (
     electron_resolutions,
     load_detector,
     smear_leptons_variations,
-    smear_vertex,
 )
 
 log = logging.getLogger(__name__)
@@ -443,7 +443,6 @@ class DarkNuProcessor(processor.ProcessorABC):
         flat_k["slot_index"] = np.arange(len(lep_vtx_k))  # three_leptons returns these indices
         norm_k, good_k, ht_k = norm[keep], good_evt[keep], ht[keep]
         life_k = {name: w[keep] for name, w in life_w.items()}
-        n_k = int(np.count_nonzero(keep))
         smeared = smear_leptons_variations(  # angles shared by variations of one electron set
             model,
             pt=kin_k[0],
@@ -467,14 +466,12 @@ class DarkNuProcessor(processor.ProcessorABC):
             v = event_variables(t, angles[res_name])
             # Z_D-candidate vertex: mean of the l2, l3 production vertices (the same point for a
             # true Z_D decay). Events without three leptons get index 0 and are cut anyway.
+            # Smeared with the vertex resolution (one numba loop: smearing.smear_vertex's sums).
             iz = t.fields["slot_index"]
-            zv = (
-                0.5 * (np.take(lep_vtx_k, iz[:, 1], axis=0) + np.take(lep_vtx_k, iz[:, 2], axis=0))
-                if len(lep_vtx_k)
-                else np.zeros((n_k, 3))
+            dx, dy, dz = candidate_vertex(
+                lep_vtx_k, np.ascontiguousarray(iz[:, 1]), np.ascontiguousarray(iz[:, 2]),
+                z_vtx_k, model.vertex_sigma_xy_mm, model.vertex_sigma_z_mm,
             )
-            dx, dy, dz = zv[:, 0], zv[:, 1], zv[:, 2]
-            dx, dy, dz = smear_vertex(model, dx, dy, dz, z_vtx_k)
             disp = vertex_displacement_mm(dx, dy, dz, definition=cfg.displacement)
             sel = build_selection(t, v, ht_k, disp, cuts=cuts)
             base = norm_k * t.veto_weight * ht_factor * good_k

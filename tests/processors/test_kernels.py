@@ -292,3 +292,21 @@ def test_offsets_check():
     bad = ne.copy()
     bad[-1] += 1
     assert not offsets_match_counts(off, bad) and not offsets_match_counts(off[:-1], ne)
+
+
+def test_candidate_vertex_equals_numpy():
+    from processors.kernels import candidate_vertex
+    from smearing.response import smear_vertex
+
+    rng = np.random.default_rng(44)
+    model = load_detector("run2")
+    for n_lep in (0, 5000):
+        vtx = rng.normal(0, 3, (n_lep, 3))
+        n = 2000
+        i1, i2 = rng.integers(0, max(n_lep, 1), n), rng.integers(0, max(n_lep, 1), n)
+        z = rng.standard_normal((n, 3))
+        zv = (0.5 * (np.take(vtx, i1, axis=0) + np.take(vtx, i2, axis=0)) if n_lep
+              else np.zeros((n, 3)))
+        ref = smear_vertex(model, zv[:, 0], zv[:, 1], zv[:, 2], z)
+        got = candidate_vertex(vtx, i1, i2, z, model.vertex_sigma_xy_mm, model.vertex_sigma_z_mm)
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(got, ref, strict=True))
