@@ -77,38 +77,50 @@ def flow_index(edges: np.ndarray, x: np.ndarray) -> np.ndarray:
     """
     edges = np.ascontiguousarray(edges, dtype=np.float64)
     x = np.asarray(x)
-    if len(edges) < 2 or x.dtype != np.float64 or x.ndim != 1 or not np.all(np.diff(edges) > 0):
+    grid = _grid(edges, x)
+    if grid is None:
         return np.searchsorted(edges, x, side="right")
+    return _flow_index_kernel(edges, np.ascontiguousarray(x), *grid)
+
+
+def _grid(edges: np.ndarray, x: np.ndarray) -> tuple[float, float, bool] | None:
+    """(origin, inverse step, log spacing) of the guess grid of :func:`flow_index`, or None
+    when the numba search does not apply (non-float64 or multi-dimensional ``x``, edges
+    not increasing)."""
+    if len(edges) < 2 or x.dtype != np.float64 or x.ndim != 1 or not np.all(np.diff(edges) > 0):
+        return None
     n = len(edges) - 1
     log_mode = bool(edges[0] > 0)
     if log_mode:
         lo, span = np.log(edges[0]), np.log(edges[-1]) - np.log(edges[0])
     else:
         lo, span = edges[0], edges[-1] - edges[0]
-    return _flow_index_kernel(edges, np.ascontiguousarray(x), lo, n / span, log_mode)
+    return lo, n / span, log_mode
+
+
+@numba.njit(cache=True, nogil=True)
+def _bin(edges, v, lo, inv_step, log_mode):  # type: ignore[no-untyped-def]
+    """Flow index of one value (see :func:`flow_index`)."""
+    n = len(edges)
+    if v < edges[0]:
+        return 0
+    if not (v < edges[n - 1]):  # the last edge, above, or NaN: overflow
+        return n
+    t = (np.log(v) - lo) if log_mode else (v - lo)
+    g = int(t * inv_step) + 1 if t * inv_step < n else n - 1
+    g = min(max(g, 1), n - 1)
+    while g > 1 and v < edges[g - 1]:
+        g -= 1
+    while g < n - 1 and v >= edges[g]:
+        g += 1
+    return g  # edges[g - 1] <= v < edges[g]
 
 
 @numba.njit(cache=True, nogil=True)
 def _flow_index_kernel(edges, x, lo, inv_step, log_mode):  # type: ignore[no-untyped-def]
-    n = len(edges)
     out = np.empty(len(x), np.int64)
-    first, last = edges[0], edges[n - 1]
     for k in range(len(x)):
-        v = x[k]
-        if v < first:
-            out[k] = 0
-            continue
-        if not (v < last):  # the last edge, above, or NaN: overflow
-            out[k] = n
-            continue
-        t = (np.log(v) - lo) if log_mode else (v - lo)
-        g = int(t * inv_step) + 1 if t * inv_step < n else n - 1
-        g = min(max(g, 1), n - 1)
-        while g > 1 and v < edges[g - 1]:
-            g -= 1
-        while g < n - 1 and v >= edges[g]:
-            g += 1
-        out[k] = g  # edges[g - 1] <= v < edges[g]
+        out[k] = _bin(edges, x[k], lo, inv_step, log_mode)
     return out
 
 
@@ -164,6 +176,23 @@ class FlowCounts:
             raise ValueError(f"{len(index)} bin indices but {len(w)} weights")
         _add_weights(self.data[(0, *loc)], self.data[(1, *loc)], index, w)
 
+    def fill_masked(
+        self, categories: dict[str, str], x: np.ndarray, mask: np.ndarray, weight: np.ndarray
+    ) -> None:
+        """``fill(categories, flow_index(edges, x[mask]), weight[mask])`` in one numba pass
+        (the same bins and the same additions in the same order, no temporaries)."""
+        edges = _edges(self.kind)
+        x, mask = np.asarray(x), np.asarray(mask, dtype=bool)
+        grid = _grid(edges, x)
+        if grid is None or x.shape != mask.shape or np.shape(weight) != x.shape:
+            self.fill(categories, flow_index(edges, x[mask]), np.asarray(weight)[mask])
+            return
+        loc = tuple(vals.index(categories[ax]) for ax, vals in _category_axes(self.kind).items())
+        _add_masked(
+            self.data[(0, *loc)], self.data[(1, *loc)], edges, np.ascontiguousarray(x),
+            np.ascontiguousarray(mask), np.ascontiguousarray(weight, dtype=np.float64), *grid,
+        )
+
     def copy(self) -> FlowCounts:
         return FlowCounts(self.kind, self.data.copy())
 
@@ -203,3 +232,14 @@ def _add_weights(value, variance, index, weight):  # type: ignore[no-untyped-def
         w = weight[i]
         value[j] += w
         variance[j] += w * w
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_masked(value, variance, edges, x, mask, weight, lo, inv_step, log_mode):  # type: ignore[no-untyped-def]
+    """For each k with mask[k], in order: the bin of x[k] gets weight[k] and its square."""
+    for k in range(len(x)):
+        if mask[k]:
+            j = _bin(edges, x[k], lo, inv_step, log_mode)
+            w = weight[k]
+            value[j] += w
+            variance[j] += w * w

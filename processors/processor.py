@@ -55,10 +55,8 @@ from processors.kernels import (
 from processors.hists import (
     CHANNELS,
     CONTROL_BINS,
-    MLL_EDGES,
     REGIONS,
     FlowCounts,
-    flow_index,
 )
 from selections.cuts import (
     ELECTRON_PDGID,
@@ -495,10 +493,9 @@ class DarkNuProcessor(processor.ProcessorABC):
                         m = masks[ch][region]
                         if not m.any():
                             continue
-                        idx = flow_index(MLL_EDGES, v.mll[m])  # one bin search for every syst
                         for syst, w in w_syst.items():
                             cats = {"channel": ch, "region": region, "syst": syst}
-                            entry["mll"].fill(cats, idx, w[m])
+                            entry["mll"].fill_masked(cats, v.mll, m, w)
                     if "nominal" in w_syst:
                         w = w_syst["nominal"]
                         entry["cutflow"][ch] = cutflow(
@@ -527,18 +524,13 @@ class DarkNuProcessor(processor.ProcessorABC):
             "mll": v.mll,
             "displacement": disp,
         }
-        # The signal region is a subset of the preselection: search each bin once.
         # ``masks``: cumulative_masks of the channel (valid events only)
-        pre = masks["ht"]
+        pre, sr = masks["ht"], masks["pt3l"]
         if not pre.any():
             return
-        sr = masks["pt3l"]
-        sr_in_pre = sr[pre]
-        w_pre, w_sr = w[pre], w[sr]
         for name, x in values.items():
-            idx = flow_index(CONTROL_BINS[name][1], x[pre])
-            control[name].fill({"channel": ch, "stage": "preselection"}, idx, w_pre)
-            control[name].fill({"channel": ch, "stage": "signal_region"}, idx[sr_in_pre], w_sr)
+            control[name].fill_masked({"channel": ch, "stage": "preselection"}, x, pre, w)
+            control[name].fill_masked({"channel": ch, "stage": "signal_region"}, x, sr, w)
 
     def postprocess(self, accumulator: Any) -> Any:
         return accumulator
