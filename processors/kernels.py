@@ -239,3 +239,30 @@ def candidate_vertex(vtx, i1, i2, z, sigma_xy, sigma_z):  # type: ignore[no-unty
         dy[k] = my + sigma_xy * z[k, 1]
         dz[k] = mz + sigma_z * z[k, 2]
     return dx, dy, dz
+
+
+@numba.njit(cache=True, nogil=True)
+def smeared_bound_passes(  # type: ignore[no-untyped-def]
+    pt, sinh_eta, is_e, sigma_pt_e, sigma_cot_e, sigma_pt_mu, z, pt_min_e, pt_min_mu,
+    sinh_eta_max,
+):
+    """Leptons that may pass threshold and acceptance after smearing (the pre-filter bound):
+    ``pt (1 + s_pt max(z0, 0)) (1 + 1e-9) > threshold`` and ``|sinh eta| - s_cot |z1| <
+    sinh(eta_max) (1 + 1e-9) + 1e-12`` (``sinh_eta_max`` = that right-hand side), with the
+    largest resolutions of any variation (electrons: ``sigma_*_e``, one per electron in
+    order; muons: ``sigma_pt_mu`` and no angular smearing). The numpy formulation's
+    operations in its order."""
+    out = np.empty(len(pt), np.bool_)
+    k = 0
+    for i in range(len(pt)):
+        if is_e[i]:
+            s_pt, s_cot, thr = sigma_pt_e[k], sigma_cot_e[k], pt_min_e
+            k += 1
+        else:
+            s_pt, s_cot, thr = sigma_pt_mu, 0.0, pt_min_mu
+        z0 = z[i, 0]
+        zp = z0 if (z0 >= 0.0 or z0 != z0) else 0.0  # np.maximum(z0, 0)
+        pt_max = pt[i] * (1.0 + s_pt * zp) * (1 + 1e-9)
+        sinh_min = abs(sinh_eta[i]) - s_cot * abs(z[i, 1])
+        out[i] = pt_max > thr and sinh_min < sinh_eta_max
+    return out

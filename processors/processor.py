@@ -50,6 +50,7 @@ from processors.kernels import (
     merge_leptons,
     merged_index,
     nonfinite_events,
+    smeared_bound_passes,
     unsmeared_split,
 )
 from processors.hists import (
@@ -252,7 +253,6 @@ def _lepton_vertices_mm(
 
 def _possible_good(
     kin: list[np.ndarray],
-    abs_pdgid: np.ndarray,
     is_e: np.ndarray,
     z: np.ndarray,
     e_sigmas: dict[str, dict[str, np.ndarray]],
@@ -261,20 +261,25 @@ def _possible_good(
 ) -> np.ndarray:
     """Leptons that pass acceptance and threshold after smearing in at least one variation.
 
-    Uses the drawn normals ``z`` and the largest resolution of any variation, with a small
-    margin against rounding, so it is a strict superset of the good leptons of every pass.
+    ``kin``: (pT, eta). Uses the drawn normals ``z`` and the largest resolution of any
+    variation, with a small margin against rounding, so it is a strict superset of the
+    good leptons of every pass (``processors.kernels.smeared_bound_passes``).
     """
-    pt, eta = kin[0], kin[1]
-    n = len(pt)
-    s_pt = np.full(n, max(model.muon_sigma_ptrel(v) for v in ("nominal", "up", "down")))
-    s_cot = np.zeros(n)
+    pt, eta = (np.ascontiguousarray(x, dtype=np.float64) for x in kin[:2])
+    n_e = int(np.count_nonzero(is_e))
+    s_pt_e = np.zeros(n_e)
+    s_cot_e = np.zeros(n_e)
     if e_sigmas:
-        s_pt[is_e] = np.max([d["ptrel"] for d in e_sigmas.values()], axis=0)
-        s_cot[is_e] = np.max([d["cottheta"] for d in e_sigmas.values()], axis=0)
-    pt_max = pt * (1.0 + s_pt * np.maximum(z[:, 0], 0.0)) * (1 + 1e-9)
-    thr = np.where(abs_pdgid == ELECTRON_PDGID, cuts.electron_pt_min, cuts.muon_pt_min)
-    sinh_min = np.abs(np.sinh(eta)) - s_cot * np.abs(z[:, 1])
-    return (pt_max > thr) & (sinh_min < np.sinh(cuts.eta_max) * (1 + 1e-9) + 1e-12)
+        s_pt_e = np.max([d["ptrel"] for d in e_sigmas.values()], axis=0)
+        s_cot_e = np.max([d["cottheta"] for d in e_sigmas.values()], axis=0)
+    s_mu = max(model.muon_sigma_ptrel(v) for v in ("nominal", "up", "down"))
+    return smeared_bound_passes(
+        pt, np.sinh(eta), np.ascontiguousarray(is_e, dtype=bool),
+        np.ascontiguousarray(s_pt_e, dtype=np.float64),
+        np.ascontiguousarray(s_cot_e, dtype=np.float64), float(s_mu),
+        np.ascontiguousarray(z, dtype=np.float64), float(cuts.electron_pt_min),
+        float(cuts.muon_pt_min), float(np.sinh(cuts.eta_max) * (1 + 1e-9) + 1e-12),
+    )
 
 
 def _angle_functions_per_variation(
@@ -328,8 +333,7 @@ def _prefilter(
             for s in ELECTRON_SETS
         }
         passes = _possible_good(
-            [pt_u, eta_u], np.where(is_e, ELECTRON_PDGID, MUON_PDGID), is_e,
-            np.take(z_lep, pos, axis=0), e_sig_u, model, cuts,
+            [pt_u, eta_u], is_e, np.take(z_lep, pos, axis=0), e_sig_u, model, cuts
         )
     return events_with_three(n_sure, event, passes, good_evt, 3)
 

@@ -233,9 +233,24 @@ def test_lepton_bookkeeping_kernels_equal_numpy():
         assert np.array_equal(events_with_three(n_sure, event, passes, good, 3), ref_keep)
 
 
+def _possible_good_reference(kin, abs_pdgid, is_e, z, e_sigmas, model, cuts):
+    """The former numpy formulation of the pre-filter's smeared bound."""
+    pt, eta = kin[0], kin[1]
+    n = len(pt)
+    s_pt = np.full(n, max(model.muon_sigma_ptrel(v) for v in ("nominal", "up", "down")))
+    s_cot = np.zeros(n)
+    if e_sigmas:
+        s_pt[is_e] = np.max([d["ptrel"] for d in e_sigmas.values()], axis=0)
+        s_cot[is_e] = np.max([d["cottheta"] for d in e_sigmas.values()], axis=0)
+    pt_max = pt * (1.0 + s_pt * np.maximum(z[:, 0], 0.0)) * (1 + 1e-9)
+    thr = np.where(abs_pdgid == 11, cuts.electron_pt_min, cuts.muon_pt_min)
+    sinh_min = np.abs(np.sinh(eta)) - s_cot * np.abs(z[:, 1])
+    return (pt_max > thr) & (sinh_min < np.sinh(cuts.eta_max) * (1 + 1e-9) + 1e-12)
+
+
 def _prefilter_reference(lep, counts, is_e, bad_lep, good_evt, z, model, cuts):
     """The former numpy pre-filter of DarkNuProcessor.process."""
-    from processors.processor import _possible_good
+    _possible_good = _possible_good_reference
 
     n_ev = len(counts)
     event_of = np.repeat(np.arange(n_ev), counts)
@@ -310,3 +325,21 @@ def test_candidate_vertex_equals_numpy():
         ref = smear_vertex(model, zv[:, 0], zv[:, 1], zv[:, 2], z)
         got = candidate_vertex(vtx, i1, i2, z, model.vertex_sigma_xy_mm, model.vertex_sigma_z_mm)
         assert all(a.tobytes() == b.tobytes() for a, b in zip(got, ref, strict=True))
+
+
+def test_smeared_bound_equals_former_formulation():
+    from processors.processor import _possible_good
+    from selections.cuts import Table2Cuts
+
+    rng = np.random.default_rng(45)
+    model = load_detector("run2")
+    n = 50000
+    pt, eta = rng.exponential(3.0, n), rng.normal(0, 2.0, n)
+    pt[::37] = 5.0 / (1 + 1e-9)  # right at a bound
+    is_e = rng.random(n) < 0.7
+    z = rng.standard_normal((n, 3)) * 2
+    sig = {s: electron_resolutions(model, s, pt[is_e], ("cottheta", "ptrel")) for s in ELECTRON_SETS}
+    for cuts in (Table2Cuts(), Table2Cuts(electron_pt_min=1.0, eta_max=2.4)):
+        got = _possible_good([pt, eta], is_e, z, sig, model, cuts)
+        ref = _possible_good_reference([pt, eta], np.where(is_e, 11, 13), is_e, z, sig, model, cuts)
+        assert np.array_equal(got, ref) and 0 < got.sum() < n
