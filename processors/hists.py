@@ -177,21 +177,38 @@ class FlowCounts:
         _add_weights(self.data[(0, *loc)], self.data[(1, *loc)], index, w)
 
     def fill_masked(
-        self, categories: dict[str, str], x: np.ndarray, mask: np.ndarray, weight: np.ndarray
+        self,
+        x: np.ndarray,
+        targets: list[tuple[dict[str, str], np.ndarray, np.ndarray]],
     ) -> None:
-        """``fill(categories, flow_index(edges, x[mask]), weight[mask])`` in one numba pass
-        (the same bins and the same additions in the same order, no temporaries)."""
+        """For each ``(categories, mask, weight)`` of ``targets``:
+        ``fill(categories, flow_index(edges, x[mask]), weight[mask])``, in one numba pass
+        over ``x`` with one bin search per entry (the same bins, and the same additions in
+        the same order per slice, without temporaries)."""
         edges = _edges(self.kind)
-        x, mask = np.asarray(x), np.asarray(mask, dtype=bool)
+        x = np.asarray(x)
         grid = _grid(edges, x)
-        if grid is None or x.shape != mask.shape or np.shape(weight) != x.shape:
-            self.fill(categories, flow_index(edges, x[mask]), np.asarray(weight)[mask])
+        if grid is None or any(
+            np.shape(m) != x.shape or np.shape(w) != x.shape for _, m, w in targets
+        ):
+            for cats, m, w in targets:
+                m = np.asarray(m, dtype=bool)
+                self.fill(cats, flow_index(edges, x[m]), np.asarray(w)[m])
             return
-        loc = tuple(vals.index(categories[ax]) for ax, vals in _category_axes(self.kind).items())
-        _add_masked(
-            self.data[(0, *loc)], self.data[(1, *loc)], edges, np.ascontiguousarray(x),
-            np.ascontiguousarray(mask), np.ascontiguousarray(weight, dtype=np.float64), *grid,
-        )
+        axes = _category_axes(self.kind)
+        if not self.data.flags.c_contiguous:
+            self.data = np.ascontiguousarray(self.data)
+        flat = self.data.reshape(2, -1, self.data.shape[-1])  # a view: (k, slice, bin)
+        slices = np.array([
+            np.ravel_multi_index(
+                tuple(vals.index(cats[ax]) for ax, vals in axes.items()),
+                tuple(len(v) for v in axes.values()),
+            )
+            for cats, _, _ in targets
+        ], dtype=np.int64)
+        masks = np.stack([np.asarray(m, dtype=bool) for _, m, _ in targets])
+        weights = np.stack([np.asarray(w, dtype=np.float64) for _, _, w in targets])
+        _add_masked(flat, slices, edges, np.ascontiguousarray(x), masks, weights, *grid)
 
     def copy(self) -> FlowCounts:
         return FlowCounts(self.kind, self.data.copy())
@@ -235,11 +252,16 @@ def _add_weights(value, variance, index, weight):  # type: ignore[no-untyped-def
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_masked(value, variance, edges, x, mask, weight, lo, inv_step, log_mode):  # type: ignore[no-untyped-def]
-    """For each k with mask[k], in order: the bin of x[k] gets weight[k] and its square."""
+def _add_masked(data, slices, edges, x, masks, weights, lo, inv_step, log_mode):  # type: ignore[no-untyped-def]
+    """For each entry k in order, and each target t with masks[t, k]: the bin of x[k] in
+    slice slices[t] gets weights[t, k] (data[0]) and its square (data[1])."""
+    n_t = len(slices)
     for k in range(len(x)):
-        if mask[k]:
-            j = _bin(edges, x[k], lo, inv_step, log_mode)
-            w = weight[k]
-            value[j] += w
-            variance[j] += w * w
+        j = -1
+        for t in range(n_t):
+            if masks[t, k]:
+                if j < 0:
+                    j = _bin(edges, x[k], lo, inv_step, log_mode)
+                w = weights[t, k]
+                data[0, slices[t], j] += w
+                data[1, slices[t], j] += w * w

@@ -497,9 +497,10 @@ class DarkNuProcessor(processor.ProcessorABC):
                         m = masks[ch][region]
                         if not m.any():
                             continue
-                        for syst, w in w_syst.items():
-                            cats = {"channel": ch, "region": region, "syst": syst}
-                            entry["mll"].fill_masked(cats, v.mll, m, w)
+                        entry["mll"].fill_masked(v.mll, [
+                            ({"channel": ch, "region": region, "syst": syst}, m, w)
+                            for syst, w in w_syst.items()
+                        ])
                     if "nominal" in w_syst:
                         w = w_syst["nominal"]
                         entry["cutflow"][ch] = cutflow(
@@ -533,8 +534,10 @@ class DarkNuProcessor(processor.ProcessorABC):
         if not pre.any():
             return
         for name, x in values.items():
-            control[name].fill_masked({"channel": ch, "stage": "preselection"}, x, pre, w)
-            control[name].fill_masked({"channel": ch, "stage": "signal_region"}, x, sr, w)
+            control[name].fill_masked(x, [
+                ({"channel": ch, "stage": "preselection"}, pre, w),
+                ({"channel": ch, "stage": "signal_region"}, sr, w),
+            ])
 
     def postprocess(self, accumulator: Any) -> Any:
         return accumulator

@@ -78,19 +78,20 @@ def test_fill_masked_equals_fill_of_the_selection():
     rng = np.random.default_rng(13)
     for kind, edges in (("mll", MLL_EDGES), ("control/displacement", CONTROL_BINS["displacement"][1]),
                         ("control/pt1", CONTROL_BINS["pt1"][1])):
-        cats = ({"channel": "ee", "region": "prompt", "syst": "res_up"} if kind == "mll"
-                else {"channel": "mumu", "stage": "signal_region"})
+        cats = ([{"channel": "ee", "region": "prompt", "syst": s} for s in ("nominal", "res_up")]
+                if kind == "mll" else
+                [{"channel": "mumu", "stage": s} for s in ("preselection", "signal_region")])
         x = np.concatenate([np.exp(rng.uniform(-7, 10, 30000)), edges, [np.nan, -1.0, 0.0]])
-        w = rng.normal(1.0, 2.0, len(x))
-        mask = rng.random(len(x)) < 0.7
+        targets = [(c, rng.random(len(x)) < 0.7, rng.normal(1.0, 2.0, len(x))) for c in cats]
         a, b = FlowCounts(kind), FlowCounts(kind)
-        for _ in range(2):  # an empty slice, then one holding entries
-            a.fill(cats, flow_index(edges, x[mask]), w[mask])
-            b.fill_masked(cats, x, mask, w)
-            assert a.data.tobytes() == b.data.tobytes()
+        for _ in range(2):  # empty slices, then slices holding entries
+            for c, m, w in targets:
+                a.fill(c, flow_index(edges, x[m]), w[m])
+            b.fill_masked(x, targets)
+            assert a.data.tobytes() == b.data.tobytes() and a.data.any()
         # other inputs (float32 x) take the generic path, with the same result
-        c = FlowCounts(kind)
-        c.fill_masked(cats, x.astype(np.float32), mask, w)
-        d = FlowCounts(kind)
-        d.fill(cats, flow_index(edges, x.astype(np.float32)[mask]), w[mask])
+        c, d = FlowCounts(kind), FlowCounts(kind)
+        c.fill_masked(x.astype(np.float32), targets)
+        for cat, m, w in targets:
+            d.fill(cat, flow_index(edges, x.astype(np.float32)[m]), w[m])
         assert c.data.tobytes() == d.data.tobytes()
