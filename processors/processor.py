@@ -73,6 +73,7 @@ from selections.table2 import (
     cumulative_masks,
     cutflow,
     event_variables,
+    slot_block_shape,
     three_leptons_flat,
 )
 from smearing.response import (
@@ -456,6 +457,7 @@ class DarkNuProcessor(processor.ProcessorABC):
             electron_sigmas=e_sig_k,
         )
         angles = _angle_functions_per_variation(smeared)
+        slot_block = np.empty(slot_block_shape(len(counts_k)))  # reused by every variation
         for res_name in res_sets:
             sm = smeared[res_name]
             good = good_lepton_mask(sm.pt, sm.eta, flat_k["abs_pdgid"], cuts=cuts) & ~bad_lep_k
@@ -464,6 +466,7 @@ class DarkNuProcessor(processor.ProcessorABC):
                 counts_k,
                 good,
                 veto_inefficiency=model.veto_inefficiency,
+                out=slot_block,
             )
             v = event_variables(t, angles[res_name])
             # Z_D-candidate vertex: mean of the l2, l3 production vertices (the same point for a

@@ -90,12 +90,20 @@ def three_leptons(leptons: ak.Array, good: ak.Array, *, veto_inefficiency: float
 
 
 def three_leptons_flat(
-    flat: dict[str, np.ndarray], counts: np.ndarray, good: np.ndarray, *, veto_inefficiency: float
+    flat: dict[str, np.ndarray],
+    counts: np.ndarray,
+    good: np.ndarray,
+    *,
+    veto_inefficiency: float,
+    out: np.ndarray | None = None,
 ) -> ThreeLeptons:
     """:func:`three_leptons` on flat per-lepton numpy arrays plus per-event ``counts``.
 
     Sorting is by descending pT among the good leptons of each event; with four good
     leptons l1 and the two softest are kept (the second-hardest is the lost one).
+    ``out``: optional float64 block of shape ``slot_block_shape(len(counts))`` to gather
+    the float fields into (the processor reuses one for its systematic variations; the
+    returned fields are views of it, valid until it is written again).
     """
     counts = np.asarray(counts, dtype=np.int64)
     n_ev = len(counts)
@@ -113,7 +121,11 @@ def three_leptons_flat(
     # allocation instead of one per field (fresh memory costs a page fault per 4 KiB; a
     # block this large gets huge pages).
     floats = [f for f in SLOT_FIELDS if f != "slot_index"]
-    block = np.empty((len(floats), 3, n_ev))
+    shape = slot_block_shape(n_ev)
+    if out is not None and (out.shape != shape or out.dtype != np.float64
+                            or not out.flags.c_contiguous):
+        raise ValueError(f"out must be a C-contiguous float64 array of shape {shape}")
+    block = np.empty(shape) if out is None else out
     fields = {}
     for f in SLOT_FIELDS:
         if f == "slot_index":
@@ -122,6 +134,11 @@ def three_leptons_flat(
             out, fill = block[floats.index(f)], np.float64(0.0)
         fields[f] = gather_slots(take_t, has, np.ascontiguousarray(flat[f]), fill, out).T
     return ThreeLeptons(n_good=n_good, veto_weight=veto, fields=fields, index=take_t.T)
+
+
+def slot_block_shape(n_events: int) -> tuple[int, int, int]:
+    """Shape of the float block :func:`three_leptons_flat` gathers into."""
+    return (len(SLOT_FIELDS) - 1, 3, n_events)
 
 
 def angle_functions(

@@ -19,6 +19,7 @@ from selections.table2 import (
     cut_names,
     cutflow,
     event_variables,
+    slot_block_shape,
     three_leptons_flat,
 )
 
@@ -183,6 +184,15 @@ def test_three_leptons_gather_and_event_variables_equal_former_formulation():
             ref[:, ~has] = 0
             assert t.fields[f].dtype == dtype and t.fields[f].tobytes() == ref.T.tobytes(), f
         assert np.array_equal(t.index, take_t.T)
+        # into a caller's block (reused across calls): the same fields, views of the block
+        block = np.full(slot_block_shape(n_ev), np.nan)
+        t2 = three_leptons_flat(flat, counts, good, veto_inefficiency=0.05, out=block)
+        for f in flat:
+            assert t2.fields[f].tobytes() == t.fields[f].tobytes(), f
+        assert n_ev == 0 or np.shares_memory(t2.fields["pt"], block)
+        with pytest.raises(ValueError):
+            three_leptons_flat(flat, counts, good, veto_inefficiency=0.05,
+                               out=np.empty((2, 3, n_ev)))
         # with the angle functions taken per lepton, and computed per slot
         ref = _event_variables_reference(t)
         for v in (event_variables(t), event_variables(t, angle_functions(flat["eta"], flat["phi"]))):
