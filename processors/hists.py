@@ -252,7 +252,9 @@ def _add_weights(value, variance, index, weight):  # type: ignore[no-untyped-def
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_masked(data, slices, edges, x, masks, weights, lo, inv_step, log_mode):  # type: ignore[no-untyped-def]
+def _add_masked(  # type: ignore[no-untyped-def]
+    data, slices, edges, x, masks, weights, lo, inv_step, log_mode
+):
     """For each entry k in order, and each target t with masks[t, k]: the bin of x[k] in
     slice slices[t] gets weights[t, k] (data[0]) and its square (data[1])."""
     n_t = len(slices)

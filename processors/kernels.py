@@ -180,7 +180,9 @@ def offsets_match_counts(offsets, counts):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def _copy_event(out_f, out_i, k, start, stop, pt, eta, phi, mass, charge, gen_idx, code):  # type: ignore[no-untyped-def]
+def _copy_event(  # type: ignore[no-untyped-def]
+    out_f, out_i, k, start, stop, pt, eta, phi, mass, charge, gen_idx, code
+):
     for i in range(start, stop):
         out_f[0, k] = pt[i]
         out_f[1, k] = eta[i]

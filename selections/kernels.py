@@ -3,8 +3,8 @@
 Only comparisons, copies, IEEE additions and multiplications in numpy's order and
 ``sqrt`` (correctly rounded) happen here; functions whose last bit may depend on the
 library (sinh, cos, sin, hypot, arctan2, arcsinh) stay in numpy (the delta-phi folding
-is in :mod:`darknu.kernels`). So the results are bit-identical to the numpy/awkward formulations they replace
-(tests/selections/test_kernels.py).
+is in :mod:`darknu.kernels`). So the results are bit-identical to the numpy/awkward
+formulations they replace (tests/selections/test_kernels.py).
 """
 
 from __future__ import annotations

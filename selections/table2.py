@@ -45,7 +45,11 @@ SLOT_FIELDS = ("pt", "eta", "phi", "mass", "charge", "abs_pdgid", "slot_index")
 #: Functions of the lepton angles that :func:`event_variables` needs per slot:
 #: name -> (angle field, ufunc). Taken per lepton from the caller when it has them
 #: (:func:`angle_functions`: shared by variations with the same angles), else computed.
-ANGLE_FUNCTIONS = {"sinh_eta": ("eta", np.sinh), "cos_phi": ("phi", np.cos), "sin_phi": ("phi", np.sin)}
+ANGLE_FUNCTIONS = {
+    "sinh_eta": ("eta", np.sinh),
+    "cos_phi": ("phi", np.cos),
+    "sin_phi": ("phi", np.sin),
+}
 
 
 @dataclass(frozen=True)
@@ -291,7 +295,7 @@ def build_selection(
     *,
     cuts: Table2Cuts,
 ) -> CutMasks:
-    """Every Table II cut as a named mask (names: CUTFLOW[1:] with sfos_ee/sfos_mumu, plus REGIONS)."""
+    """Every Table II cut as a named mask (CUTFLOW[1:] with sfos_ee/sfos_mumu, REGIONS)."""
     sel = CutMasks()
     f = t.fields
     sel.add("three_leptons", t.has_three)

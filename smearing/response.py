@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from darknu.errors import ConfigError, check_choice
-from smearing.formula import compiled_evaluator
 from darknu.kernels import smear_phi_wrapped
+from smearing.formula import compiled_evaluator
 from smearing.kernels import (
     add_product,
     by_flavour,

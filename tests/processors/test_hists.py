@@ -76,7 +76,8 @@ def test_flow_counts_control_subset_index_and_sums():
 
 def test_fill_masked_equals_fill_of_the_selection():
     rng = np.random.default_rng(13)
-    for kind, edges in (("mll", MLL_EDGES), ("control/displacement", CONTROL_BINS["displacement"][1]),
+    for kind, edges in (("mll", MLL_EDGES),
+                        ("control/displacement", CONTROL_BINS["displacement"][1]),
                         ("control/pt1", CONTROL_BINS["pt1"][1])):
         cats = ([{"channel": "ee", "region": "prompt", "syst": s} for s in ("nominal", "res_up")]
                 if kind == "mll" else

@@ -200,7 +200,8 @@ def test_lepton_bookkeeping_kernels_equal_numpy():
         event_of = np.repeat(np.arange(n_ev), counts)
         flat = [merged[c].astype(np.float64) for c in kin]
         # the former numpy formulation, on the merged arrays
-        ref_bad = ~np.all([np.isfinite(x) for x in flat], axis=0) if len(flat[0]) else np.zeros(0, bool)
+        ref_bad = (~np.all([np.isfinite(x) for x in flat], axis=0) if len(flat[0])
+                   else np.zeros(0, bool))
         ref_kin = [np.where(ref_bad, 0.0, x) for x in flat]
         ref_bad_evt = np.bincount(event_of[ref_bad], minlength=n_ev) > 0
         bad_evt = nonfinite_events(ne, *(e[c] for c in kin)) | nonfinite_events(
@@ -338,7 +339,8 @@ def test_smeared_bound_equals_former_formulation():
     pt[::37] = 5.0 / (1 + 1e-9)  # right at a bound
     is_e = rng.random(n) < 0.7
     z = rng.standard_normal((n, 3)) * 2
-    sig = {s: electron_resolutions(model, s, pt[is_e], ("cottheta", "ptrel")) for s in ELECTRON_SETS}
+    sig = {s: electron_resolutions(model, s, pt[is_e], ("cottheta", "ptrel"))
+           for s in ELECTRON_SETS}
     for cuts in (Table2Cuts(), Table2Cuts(electron_pt_min=1.0, eta_max=2.4)):
         got = _possible_good([pt, eta], is_e, z, sig, model, cuts)
         ref = _possible_good_reference([pt, eta], np.where(is_e, 11, 13), is_e, z, sig, model, cuts)

@@ -195,7 +195,8 @@ def test_three_leptons_gather_and_event_variables_equal_former_formulation():
                                out=np.empty((2, 3, n_ev)))
         # with the angle functions taken per lepton, and computed per slot
         ref = _event_variables_reference(t)
-        for v in (event_variables(t), event_variables(t, angle_functions(flat["eta"], flat["phi"]))):
+        per_lepton = angle_functions(flat["eta"], flat["phi"])
+        for v in (event_variables(t), event_variables(t, per_lepton)):
             for name, r in ref.items():
                 assert getattr(v, name).tobytes() == np.asarray(r, np.float64).tobytes(), name
 
