@@ -1,4 +1,9 @@
-"""Histogram definitions of the processor output (docs/interfaces.md §2)."""
+"""Histogram definitions of the processor output (docs/interfaces.md §2).
+
+During a run the histogram contents travel as :class:`FlowCounts` (plain arrays, filled
+from one bin search per variable, :func:`flow_index`); ``processors.run.run_processor``
+turns the merged contents into ``hist.Hist`` objects at the end.
+"""
 
 from __future__ import annotations
 
@@ -72,65 +77,193 @@ def flow_index(edges: np.ndarray, x: np.ndarray) -> np.ndarray:
     """
     edges = np.ascontiguousarray(edges, dtype=np.float64)
     x = np.asarray(x)
-    if len(edges) < 2 or x.dtype != np.float64 or x.ndim != 1 or not np.all(np.diff(edges) > 0):
+    grid = _grid(edges, x)
+    if grid is None:
         return np.searchsorted(edges, x, side="right")
+    return _flow_index_kernel(edges, np.ascontiguousarray(x), *grid)
+
+
+def _grid(edges: np.ndarray, x: np.ndarray) -> tuple[float, float, bool] | None:
+    """(origin, inverse step, log spacing) of the guess grid of :func:`flow_index`, or None
+    when the numba search does not apply (non-float64 or multi-dimensional ``x``, edges
+    not increasing)."""
+    if len(edges) < 2 or x.dtype != np.float64 or x.ndim != 1 or not np.all(np.diff(edges) > 0):
+        return None
     n = len(edges) - 1
     log_mode = bool(edges[0] > 0)
     if log_mode:
         lo, span = np.log(edges[0]), np.log(edges[-1]) - np.log(edges[0])
     else:
         lo, span = edges[0], edges[-1] - edges[0]
-    return _flow_index_kernel(edges, np.ascontiguousarray(x), lo, n / span, log_mode)
+    return lo, n / span, log_mode
+
+
+@numba.njit(cache=True, nogil=True)
+def _bin(edges, v, lo, inv_step, log_mode):  # type: ignore[no-untyped-def]
+    """Flow index of one value (see :func:`flow_index`)."""
+    n = len(edges)
+    if v < edges[0]:
+        return 0
+    if not (v < edges[n - 1]):  # the last edge, above, or NaN: overflow
+        return n
+    t = (np.log(v) - lo) if log_mode else (v - lo)
+    g = int(t * inv_step) + 1 if t * inv_step < n else n - 1
+    g = min(max(g, 1), n - 1)
+    while g > 1 and v < edges[g - 1]:
+        g -= 1
+    while g < n - 1 and v >= edges[g]:
+        g += 1
+    return g  # edges[g - 1] <= v < edges[g]
 
 
 @numba.njit(cache=True, nogil=True)
 def _flow_index_kernel(edges, x, lo, inv_step, log_mode):  # type: ignore[no-untyped-def]
-    n = len(edges)
     out = np.empty(len(x), np.int64)
-    first, last = edges[0], edges[n - 1]
     for k in range(len(x)):
-        v = x[k]
-        if v < first:
-            out[k] = 0
-            continue
-        if not (v < last):  # the last edge, above, or NaN: overflow
-            out[k] = n
-            continue
-        t = (np.log(v) - lo) if log_mode else (v - lo)
-        g = int(t * inv_step) + 1 if t * inv_step < n else n - 1
-        g = min(max(g, 1), n - 1)
-        while g > 1 and v < edges[g - 1]:
-            g -= 1
-        while g < n - 1 and v >= edges[g]:
-            g += 1
-        out[k] = g  # edges[g - 1] <= v < edges[g]
+        out[k] = _bin(edges, x[k], lo, inv_step, log_mode)
     return out
 
 
-def fill_at(
-    h: hist.Hist,
-    categories: dict[str, str],
-    x: np.ndarray,
-    weight: np.ndarray,
-    *,
-    index: np.ndarray | None = None,
-) -> None:
-    """``h.fill(**categories, <last axis>=x, weight=weight)`` for a Weight-storage hist
-    whose last axis is Variable, from a precomputed ``index = flow_index(edges, x)``.
+def _category_axes(kind: str) -> dict[str, tuple[str, ...]]:
+    """Category axes of a histogram kind, in axis order: ``"mll"`` (:func:`new_mll_hist`)
+    or ``"control/<name>"`` (:func:`new_control_hist` of a CONTROL_BINS name)."""
+    if kind == "mll":
+        return {"channel": CHANNELS, "region": REGIONS, "syst": SYSTS}
+    if kind.removeprefix("control/") not in CONTROL_BINS or not kind.startswith("control/"):
+        raise KeyError(f"unknown histogram kind {kind!r}")
+    return {"channel": CHANNELS, "stage": STAGES}
 
-    Bit-identical to ``h.fill``: boost-histogram adds the weights (and their squares) one
-    by one in input order, as ``np.bincount`` does, and an empty slice starts from 0. A
-    slice that already holds entries is filled with ``h.fill`` itself (same order of sums).
-    Reusing one ``index`` for several weights or a subset of entries saves the bin search.
+
+def _edges(kind: str) -> np.ndarray:
+    return MLL_EDGES if kind == "mll" else CONTROL_BINS[kind.removeprefix("control/")][1]
+
+
+class FlowCounts:
+    """The contents of one Weight-storage histogram of the processor while a run goes on.
+
+    ``kind``: ``"mll"`` or ``"control/<name>"`` (a CONTROL_BINS name).
+
+    ``data[k, <category indices>, bin]``: k = 0 the sum of weights, k = 1 the sum of squared
+    weights, per bin of the flow view (underflow, bins, overflow) of every category slice.
+    A plain float64 array is much cheaper than a ``hist.Hist`` to create, fill, pickle and
+    add per chunk; :meth:`to_hist` gives the histogram at the end. Bit-identical to filling
+    and adding ``hist.Hist`` objects (tests/processors/test_hists.py): :meth:`fill` adds
+    each weight and its square to its bin one by one in input order, as boost-histogram
+    does (and ``np.bincount``, ``np.add.at``), and ``+`` adds the arrays elementwise, as
+    the storages add. The category overflow bins
+    of the ``hist.Hist`` stay empty (nothing is filled outside the named categories).
     """
-    if len(x) == 0:
-        return
-    loc = tuple(h.axes[name].index(value) for name, value in categories.items())
-    view = h.view(flow=True)[loc]
-    if index is None or np.any(view["value"]) or np.any(view["variance"]):
-        h.fill(**categories, **{h.axes[-1].name: x}, weight=weight)
-        return
-    n = view.shape[-1]
-    weight = np.asarray(weight, dtype=np.float64)
-    view["value"] = np.bincount(index, weights=weight, minlength=n)
-    view["variance"] = np.bincount(index, weights=weight * weight, minlength=n)
+
+    __slots__ = ("kind", "data")
+
+    def __init__(self, kind: str, data: np.ndarray | None = None) -> None:
+        shape = (2, *(len(v) for v in _category_axes(kind).values()), len(_edges(kind)) + 1)
+        if data is None:
+            data = np.zeros(shape)
+        elif data.shape != shape:
+            raise ValueError(f"{kind}: contents of shape {data.shape}, expected {shape}")
+        self.kind, self.data = kind, data
+
+    def fill(self, categories: dict[str, str], index: np.ndarray, weight: np.ndarray) -> None:
+        """``h.fill(**categories, <variable>=x, weight=weight)`` given ``index =
+        flow_index(edges, x)`` (several weights or subsets can share one bin search)."""
+        loc = tuple(vals.index(categories[ax]) for ax, vals in _category_axes(self.kind).items())
+        if len(index) == 0:
+            return
+        w = np.ascontiguousarray(weight, dtype=np.float64)
+        index = np.ascontiguousarray(index, dtype=np.int64)
+        if w.shape != index.shape:
+            raise ValueError(f"{len(index)} bin indices but {len(w)} weights")
+        _add_weights(self.data[(0, *loc)], self.data[(1, *loc)], index, w)
+
+    def fill_masked(
+        self,
+        x: np.ndarray,
+        targets: list[tuple[dict[str, str], np.ndarray, np.ndarray]],
+    ) -> None:
+        """For each ``(categories, mask, weight)`` of ``targets``:
+        ``fill(categories, flow_index(edges, x[mask]), weight[mask])``, in one numba pass
+        over ``x`` with one bin search per entry (the same bins, and the same additions in
+        the same order per slice, without temporaries)."""
+        edges = _edges(self.kind)
+        x = np.asarray(x)
+        grid = _grid(edges, x)
+        if grid is None or any(
+            np.shape(m) != x.shape or np.shape(w) != x.shape for _, m, w in targets
+        ):
+            for cats, m, w in targets:
+                m = np.asarray(m, dtype=bool)
+                self.fill(cats, flow_index(edges, x[m]), np.asarray(w)[m])
+            return
+        axes = _category_axes(self.kind)
+        if not self.data.flags.c_contiguous:
+            self.data = np.ascontiguousarray(self.data)
+        flat = self.data.reshape(2, -1, self.data.shape[-1])  # a view: (k, slice, bin)
+        slices = np.array([
+            np.ravel_multi_index(
+                tuple(vals.index(cats[ax]) for ax, vals in axes.items()),
+                tuple(len(v) for v in axes.values()),
+            )
+            for cats, _, _ in targets
+        ], dtype=np.int64)
+        masks = np.stack([np.asarray(m, dtype=bool) for _, m, _ in targets])
+        weights = np.stack([np.asarray(w, dtype=np.float64) for _, _, w in targets])
+        _add_masked(flat, slices, edges, np.ascontiguousarray(x), masks, weights, *grid)
+
+    def copy(self) -> FlowCounts:
+        return FlowCounts(self.kind, self.data.copy())
+
+    def __add__(self, other: FlowCounts) -> FlowCounts:
+        if not isinstance(other, FlowCounts) or other.kind != self.kind:
+            return NotImplemented
+        return FlowCounts(self.kind, self.data + other.data)
+
+    def to_hist(self) -> hist.Hist:
+        """The ``hist.Hist`` with these contents (``new_mll_hist``/``new_control_hist``)."""
+        h = (
+            new_mll_hist()
+            if self.kind == "mll"
+            else new_control_hist(self.kind.removeprefix("control/"))
+        )
+        view = h.view(flow=True)
+        inner = tuple(slice(0, len(v)) for v in _category_axes(self.kind).values())
+        view["value"][inner] = self.data[0]
+        view["variance"][inner] = self.data[1]
+        return h
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (FlowCounts, (self.kind, self.data))
+
+    def __repr__(self) -> str:
+        return f"FlowCounts({self.kind!r}, sum of weights {self.data[0].sum():g})"
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_weights(value, variance, index, weight):  # type: ignore[no-untyped-def]
+    """value[index[i]] += w[i] and variance[index[i]] += w[i] * w[i], in input order."""
+    n = len(value)
+    for i in range(len(index)):
+        j = index[i]
+        if j < 0 or j >= n:
+            raise IndexError("bin index out of range")
+        w = weight[i]
+        value[j] += w
+        variance[j] += w * w
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_masked(  # type: ignore[no-untyped-def]
+    data, slices, edges, x, masks, weights, lo, inv_step, log_mode
+):
+    """For each entry k in order, and each target t with masks[t, k]: the bin of x[k] in
+    slice slices[t] gets weights[t, k] (data[0]) and its square (data[1])."""
+    n_t = len(slices)
+    for k in range(len(x)):
+        j = -1
+        for t in range(n_t):
+            if masks[t, k]:
+                if j < 0:
+                    j = _bin(edges, x[k], lo, inv_step, log_mode)
+                w = weights[t, k]
+                data[0, slices[t], j] += w
+                data[1, slices[t], j] += w * w

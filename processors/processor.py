@@ -14,17 +14,18 @@ Random numbers: one generator per chunk (smearing.chunk_rng), drawn in a fixed o
 (3 normals per lepton in file order, then 3 per event for the vertex), shared by every
 systematic variation.
 
-Speed (benchmarks/bench_processor.py): the branches are read in one batched request
-(``processors.run.preload_branches``); events that cannot have three good leptons in any
+Speed (benchmarks/bench_processor.py): the branches are read in one batched request from
+the file coffea opened (``processors.fastio.chunk_columns``; no per-field NanoEvents
+access, no uproot array cache); events that cannot have three good leptons in any
 variation are dropped exactly before the per-lepton work (multiplicity first, then the
-drawn smearing); histograms are filled from one bin search per variable shared by the
-systematics and stages (``processors.hists.fill_at``, bit-identical to ``Hist.fill``).
-The preloaded branches are taken as flat numpy arrays straight from the layouts
-(``processors.fastio``, no per-field NanoEvents access); the per-lepton bookkeeping
-(merging electrons and muons, gen-vertex gathers, H_T, the choice of the three leptons,
-histogram bin search) runs in small numba kernels of exact operations; eta and phi
-smearing is shared by the variations with the same electron set; the pre-filter evaluates
-the resolution formulas only for leptons that fail threshold or acceptance unsmeared.
+drawn smearing), straight on the electron and muon columns, and only the kept events'
+leptons are merged; the per-lepton bookkeeping (merging, gen-vertex gathers, H_T, the
+pre-filter counts, the choice of the three leptons, four-vector sums, histogram bin
+search and filling) runs in small numba kernels of exact operations, while functions
+whose last bit depends on the library (sinh, cos, sin, log, hypot, arctan2, arcsinh)
+stay in numpy; eta and phi smearing and sinh/cos/sin of the smeared angles are shared by
+the variations with the same electron set; histogram contents travel as plain arrays
+(``processors.hists.FlowCounts``) and become ``hist.Hist`` once, in ``run_processor``.
 All of it is bit-identical to the plain numpy formulation.
 """
 
@@ -40,18 +41,23 @@ from coffea import processor
 from coffea.nanoevents import NanoAODSchema
 
 from darknu.errors import ConfigError, check_choice, check_range
-from processors.fastio import flat as flat_field
-from processors.fastio import jagged
-from processors.kernels import interleave, lepton_vertices
+from processors.fastio import Columns, chunk_columns, preload_branches
+from processors.kernels import (
+    candidate_vertex,
+    drop_nonfinite,
+    events_with_three,
+    lepton_vertices,
+    merge_leptons,
+    merged_index,
+    nonfinite_events,
+    smeared_bound_passes,
+    unsmeared_split,
+)
 from processors.hists import (
     CHANNELS,
     CONTROL_BINS,
-    MLL_EDGES,
     REGIONS,
-    fill_at,
-    flow_index,
-    new_control_hist,
-    new_mll_hist,
+    FlowCounts,
 )
 from selections.cuts import (
     ELECTRON_PDGID,
@@ -62,10 +68,12 @@ from selections.cuts import (
     vertex_displacement_mm,
 )
 from selections.table2 import (
+    angle_functions,
     build_selection,
-    cut_names,
+    cumulative_masks,
     cutflow,
     event_variables,
+    slot_block_shape,
     three_leptons_flat,
 )
 from smearing.response import (
@@ -74,7 +82,6 @@ from smearing.response import (
     electron_resolutions,
     load_detector,
     smear_leptons_variations,
-    smear_vertex,
 )
 
 log = logging.getLogger(__name__)
@@ -203,48 +210,53 @@ def _ht_factor(md: dict[str, Any]) -> float:
     return float(md["ht_veto_efficiency"])
 
 
-def _leptons(events: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Electrons then muons of each event as flat numpy arrays (+ leptons per event).
+#: Lepton fields the processor reads (processor name -> branch field name).
+LEPTON_FIELDS = {"pt": "pt", "eta": "eta", "phi": "phi", "mass": "mass", "charge": "charge",
+                 "gen_idx": "genPartIdx"}
+
+
+def _collections(cols: Columns) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """Electron and muon columns of the chunk: ``{coll: (counts, {field: flat values})}``."""
+    return {
+        coll: cols.jagged(coll, tuple(LEPTON_FIELDS.values())) for coll in ("Electron", "Muon")
+    }
+
+
+def _kept_leptons(
+    leptons: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]], keep: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Electrons then muons of each ``keep`` event as flat numpy arrays, and their
+    positions among all the chunk's leptons in that order (the rows of the drawn normals).
 
     Fields ``pt, eta, phi, mass`` (float64), ``charge``, ``gen_idx`` and ``abs_pdgid``
-    (int64). Merged by a numba kernel rather than ``ak.concatenate`` (faster), from the
-    flat layout contents (``processors.fastio``), not per-field NanoEvents access.
+    (int64); merged in one pass by a numba kernel (copies), into one float and one
+    integer block (two allocations instead of seven: fresh memory costs page faults),
+    for the kept events only (the pre-filter typically drops two thirds of the leptons).
     """
-    cols: dict[str, list[np.ndarray]] = {}
-    ncoll = []
-    names = (("pt", "pt"), ("eta", "eta"), ("phi", "phi"), ("mass", "mass"),
-             ("charge", "charge"), ("gen_idx", "genPartIdx"))
-    dtypes = {"charge": np.int64, "gen_idx": np.int64, "abs_pdgid": np.int64}
-    for coll, pdg in (("Electron", ELECTRON_PDGID), ("Muon", MUON_PDGID)):
-        n_c, raw = jagged(events, coll, tuple(src for _, src in names))
-        ncoll.append(n_c)
-        for f, src in names:
-            cols.setdefault(f, []).append(raw[src])
-        cols.setdefault("abs_pdgid", []).append(np.full(int(n_c.sum()), pdg, np.int64))
-    ne, nm = ncoll
-    counts = ne + nm
-    n_lep = int(counts.sum())
-    flat = {
-        f: interleave(ne, nm, a, b, np.empty(n_lep, dtype=dtypes.get(f, np.float64)))
-        for f, (a, b) in cols.items()
-    }
-    return flat, counts
+    (ne, e), (nm, m) = leptons["Electron"], leptons["Muon"]
+    index = merged_index(ne, nm, keep)
+    floats, ints = ("pt", "eta", "phi", "mass"), ("charge", "gen_idx", "abs_pdgid")
+    fblock = np.empty((len(floats), len(index)))
+    iblock = np.empty((len(ints), len(index)), np.int64)
+    src = [LEPTON_FIELDS[f] for f in floats + ints[:-1]]
+    merge_leptons(ne, nm, keep, *(e[f] for f in src), *(m[f] for f in src),
+                  ELECTRON_PDGID, MUON_PDGID, fblock, iblock)
+    return dict(zip(floats + ints, [*fblock, *iblock], strict=True)), index
 
 
 def _lepton_vertices_mm(
-    events: Any, gen_idx: np.ndarray, counts: np.ndarray, *, keep: np.ndarray | None = None
+    cols: Columns, gen_idx: np.ndarray, counts: np.ndarray, keep: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Production vertex (mm, relative to GenVtx) of each lepton's matched gen particle.
+    """Production vertex (mm, relative to GenVtx) of each kept lepton's matched gen particle.
 
-    ``gen_idx``: flat genPartIdx of the leptons (event-local), ``counts`` leptons per event;
-    ``keep`` (events): only the leptons of these events are returned.
+    ``gen_idx``: genPartIdx (event-local) of the leptons of the ``keep`` events, ``counts``
+    leptons per event (all events).
     Returns ((n_leptons, 3) displacement, matched flag). Unmatched leptons (index < 0, out
     of range, or a non-finite vertex) count as produced at the primary vertex.
     """
-    gcounts, gp = jagged(events, "GenPart", ("vx", "vy", "vz"))
-    n_ev = len(counts)
-    keep = np.ones(n_ev, bool) if keep is None else np.asarray(keep, dtype=bool)
-    pv = [flat_field(events, "GenVtx", c) for c in ("x", "y", "z")]
+    gcounts, gp = cols.jagged("GenPart", ("vx", "vy", "vz"))
+    keep = np.asarray(keep, dtype=bool)
+    pv = [cols.flat("GenVtx", c) for c in ("x", "y", "z")]
     # one pass over the kept events' leptons (numba): gather, widen to float64, subtract
     # the primary vertex, scale to mm -- the same operations as the numpy formulation
     return lepton_vertices(
@@ -256,7 +268,6 @@ def _lepton_vertices_mm(
 
 def _possible_good(
     kin: list[np.ndarray],
-    abs_pdgid: np.ndarray,
     is_e: np.ndarray,
     z: np.ndarray,
     e_sigmas: dict[str, dict[str, np.ndarray]],
@@ -265,20 +276,81 @@ def _possible_good(
 ) -> np.ndarray:
     """Leptons that pass acceptance and threshold after smearing in at least one variation.
 
-    Uses the drawn normals ``z`` and the largest resolution of any variation, with a small
-    margin against rounding, so it is a strict superset of the good leptons of every pass.
+    ``kin``: (pT, eta). Uses the drawn normals ``z`` and the largest resolution of any
+    variation, with a small margin against rounding, so it is a strict superset of the
+    good leptons of every pass (``processors.kernels.smeared_bound_passes``).
     """
-    pt, eta = kin[0], kin[1]
-    n = len(pt)
-    s_pt = np.full(n, max(model.muon_sigma_ptrel(v) for v in ("nominal", "up", "down")))
-    s_cot = np.zeros(n)
+    pt, eta = (np.ascontiguousarray(x, dtype=np.float64) for x in kin[:2])
+    n_e = int(np.count_nonzero(is_e))
+    s_pt_e = np.zeros(n_e)
+    s_cot_e = np.zeros(n_e)
     if e_sigmas:
-        s_pt[is_e] = np.max([d["ptrel"] for d in e_sigmas.values()], axis=0)
-        s_cot[is_e] = np.max([d["cottheta"] for d in e_sigmas.values()], axis=0)
-    pt_max = pt * (1.0 + s_pt * np.maximum(z[:, 0], 0.0)) * (1 + 1e-9)
-    thr = np.where(abs_pdgid == ELECTRON_PDGID, cuts.electron_pt_min, cuts.muon_pt_min)
-    sinh_min = np.abs(np.sinh(eta)) - s_cot * np.abs(z[:, 1])
-    return (pt_max > thr) & (sinh_min < np.sinh(cuts.eta_max) * (1 + 1e-9) + 1e-12)
+        s_pt_e = np.max([d["ptrel"] for d in e_sigmas.values()], axis=0)
+        s_cot_e = np.max([d["cottheta"] for d in e_sigmas.values()], axis=0)
+    s_mu = max(model.muon_sigma_ptrel(v) for v in ("nominal", "up", "down"))
+    return smeared_bound_passes(
+        pt, np.sinh(eta), np.ascontiguousarray(is_e, dtype=bool),
+        np.ascontiguousarray(s_pt_e, dtype=np.float64),
+        np.ascontiguousarray(s_cot_e, dtype=np.float64), float(s_mu),
+        np.ascontiguousarray(z, dtype=np.float64), float(cuts.electron_pt_min),
+        float(cuts.muon_pt_min), float(np.sinh(cuts.eta_max) * (1 + 1e-9) + 1e-12),
+    )
+
+
+def _angle_functions_per_variation(
+    smeared: dict[str, Any],
+) -> dict[str, dict[str, np.ndarray]]:
+    """sinh(eta), cos(phi), sin(phi) of each variation's smeared leptons
+    (``selections.table2.angle_functions``), evaluated once per distinct angle: variations
+    sharing the angle arrays (same electron set) share the result, and the others
+    evaluate only the leptons whose angles differ from the first variation's (the
+    electrons: muon angles are not smeared)."""
+    done: list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]] = []
+    out = {}
+    for name, sm in smeared.items():
+        same = [d for d in done if d[0] is sm.eta and d[1] is sm.phi]
+        if same:
+            out[name] = same[0][2]
+            continue
+        out[name] = angle_functions(sm.eta, sm.phi, reuse=done[0] if done else None)
+        done.append((sm.eta, sm.phi, out[name]))
+    return out
+
+
+def _prefilter(
+    leptons: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]],
+    good_evt: np.ndarray,
+    z_lep: np.ndarray,
+    model: Any,
+    cuts: Table2Cuts,
+) -> np.ndarray:
+    """Exact pre-filter: the events to process (a superset of those that can matter).
+
+    Keeps valid events with >= 3 leptons that can pass acceptance and thresholds for
+    *some* resolution variation given the drawn ``z_lep`` (rows: all leptons, electrons
+    then muons per event), a superset of the events with three good leptons in any
+    pass, so the result is unchanged (the multiplicity cut comes first). A lepton passing
+    threshold and acceptance unsmeared counts without evaluating the resolutions
+    (keeping more events never changes the result); only the others go through the
+    smeared bound of :func:`_possible_good`. Valid events have finite lepton kinematics.
+    """
+    (ne, e), (nm, m) = leptons["Electron"], leptons["Muon"]
+    keep = (ne + nm >= 3) & good_evt
+    n_sure, pos, event, is_e, pt_u, eta_u = unsmeared_split(
+        ne, nm, keep, e["pt"], e["eta"], m["pt"], m["eta"],
+        cuts.electron_pt_min, cuts.muon_pt_min, cuts.eta_max,
+    )
+    passes = np.zeros(len(pos), bool)
+    if len(pos):
+        # the pre-filter needs the pT and cot(theta) resolutions only
+        e_sig_u = {
+            s: electron_resolutions(model, s, pt_u[is_e], ("cottheta", "ptrel"))
+            for s in ELECTRON_SETS
+        }
+        passes = _possible_good(
+            [pt_u, eta_u], is_e, np.take(z_lep, pos, axis=0), e_sig_u, model, cuts
+        )
+    return events_with_three(n_sure, event, passes, good_evt, 3)
 
 
 class DarkNuProcessor(processor.ProcessorABC):
@@ -298,30 +370,25 @@ class DarkNuProcessor(processor.ProcessorABC):
         model = load_detector(cfg.detector)
         cuts = cfg.cuts()
         n_ev = len(events)
+        is_signal = md.get("kind") == "signal"
+        # every branch of the chunk in one batched read (processors.fastio)
+        cols = chunk_columns(events, preload_branches(signal=is_signal))
 
-        lep, counts = _leptons(events)
-        is_e_flat = lep["abs_pdgid"] == ELECTRON_PDGID
+        leptons = _collections(cols)
+        (ne, e_cols), (nm, m_cols) = leptons["Electron"], leptons["Muon"]
+        counts = ne + nm
         z_lep = rng.standard_normal((int(counts.sum()), 3))
         z_vtx = rng.standard_normal((n_ev, 3))
 
-        gen_w = np.asarray(flat_field(events, None, "genWeight"), dtype=np.float64)
-        flat_kin = [lep[c] for c in ("pt", "eta", "phi", "mass")]
-        bad_lep = (
-            ~np.all([np.isfinite(x) for x in flat_kin], axis=0)
-            if len(flat_kin[0])
-            else np.zeros(0, bool)
-        )
-        # Non-finite leptons become pT = 0 (never selected); their events are dropped and counted.
-        flat_kin = [np.where(bad_lep, 0.0, x) for x in flat_kin]
-        bad_evt = (
-            np.bincount(np.repeat(np.arange(n_ev), counts)[bad_lep], minlength=n_ev) > 0
-            if n_ev
-            else np.zeros(0, bool)
+        gen_w = np.asarray(cols.flat(None, "genWeight"), dtype=np.float64)
+        # events with a non-finite lepton are dropped and counted
+        kin = ("pt", "eta", "phi", "mass")
+        bad_evt = nonfinite_events(ne, *(e_cols[c] for c in kin)) | nonfinite_events(
+            nm, *(m_cols[c] for c in kin)
         )
         bad_evt |= ~np.isfinite(gen_w)
-        is_signal = md.get("kind") == "signal"
         if is_signal:  # proper decay length for lifetime reweighting [mm]
-            zd_ctau = np.asarray(flat_field(events, "ZD", "ctau"), dtype=np.float64)
+            zd_ctau = np.asarray(cols.flat("ZD", "ctau"), dtype=np.float64)
             bad_evt |= ~np.isfinite(zd_ctau) | (zd_ctau < 0)
             zd_ctau = np.where(bad_evt, 0.0, zd_ctau)
         stats = {
@@ -334,7 +401,7 @@ class DarkNuProcessor(processor.ProcessorABC):
         norm = np.where(
             good_evt, _norm_weight(md, np.where(good_evt, gen_w, 0.0), cfg.lumi_ref_fb), 0.0
         )
-        ht = charged_ht_flat(*jagged(events, "ChargedHadron", ("pt", "eta")), cuts=cuts)
+        ht = charged_ht_flat(*cols.jagged("ChargedHadron", ("pt", "eta")), cuts=cuts)
         ht_factor = _ht_factor(md)
 
         # Lifetime hypotheses.
@@ -348,8 +415,8 @@ class DarkNuProcessor(processor.ProcessorABC):
         eff = {v: model.lepton_efficiency(v) for v in ("nominal", "up", "down")}
         out_entries = {
             name: {
-                "mll": new_mll_hist(),
-                "control": {c: new_control_hist(c) for c in CONTROL_BINS},
+                "mll": FlowCounts("mll"),
+                "control": {c: FlowCounts(f"control/{c}") for c in CONTROL_BINS},
                 "cutflow": {},
                 "stats": dict(stats),
             }
@@ -357,59 +424,28 @@ class DarkNuProcessor(processor.ProcessorABC):
         }
 
         res_sets = {"nominal": (cfg.electron_set, "nominal"), **RES_VARIATIONS}
-        # Exact pre-filter: keep events with >= 3 leptons that can pass acceptance and
-        # thresholds for *some* resolution variation given the drawn z (a superset of the
-        # events with three good leptons in any pass), so the result is unchanged. The
-        # multiplicity cut comes first, so the per-lepton work below only sees leptons of
-        # events that can pass at all.
-        event_of = np.repeat(np.arange(n_ev), counts)
-        if cfg.prefilter:
-            keep = (counts >= 3) & good_evt
-            lkeep = keep[event_of]
-            # A lepton passing threshold and acceptance unsmeared is kept without evaluating
-            # the resolutions (keeping more events never changes the result); only the
-            # others go through the smeared bound of _possible_good, exactly as before,
-            # so the kept events are a superset of the old pre-filter's.
-            thr = np.where(is_e_flat, cuts.electron_pt_min, cuts.muon_pt_min)
-            cand = lkeep & (flat_kin[0] > thr) & (np.abs(flat_kin[1]) < cuts.eta_max)
-            unsure = np.flatnonzero(lkeep & ~cand)
-            if len(unsure):
-                e_u = is_e_flat[unsure]
-                # the pre-filter needs the pT and cot(theta) resolutions only
-                e_sig_u = {
-                    s: electron_resolutions(
-                        model, s, flat_kin[0][unsure][e_u], ("cottheta", "ptrel")
-                    )
-                    for s in ELECTRON_SETS
-                }
-                cand[unsure] = _possible_good(
-                    [x[unsure] for x in flat_kin], lep["abs_pdgid"][unsure], e_u,
-                    np.take(z_lep, unsure, axis=0), e_sig_u, model, cuts,
-                )
-            cand &= ~bad_lep
-            keep = (np.bincount(event_of[cand], minlength=n_ev) >= 3) & good_evt
-            lkeep = keep[event_of]
-            pt_e_k = flat_kin[0][lkeep & is_e_flat]
-            e_sig_k = {s: electron_resolutions(model, s, pt_e_k) for s in ELECTRON_SETS}
-        else:
-            keep = np.ones(n_ev, bool)
-            lkeep = np.ones(len(event_of), bool)
-            e_sig_k = {
-                s: electron_resolutions(model, s, flat_kin[0][is_e_flat]) for s in ELECTRON_SETS
-            }
+        keep = (
+            _prefilter(leptons, good_evt, z_lep, model, cuts)
+            if cfg.prefilter
+            else np.ones(n_ev, bool)
+        )
         all_sumw = {name: float(np.sum((norm * life_w[name])[good_evt])) for name in names}
         n_valid = float(np.count_nonzero(good_evt))
-        lk = np.flatnonzero(lkeep)
-        counts_k, kin_k, is_e_k = counts[keep], [np.take(x, lk) for x in flat_kin], is_e_flat[lk]
-        # np.take: a row gather several times faster than fancy indexing (same values)
-        z_lep_k, bad_lep_k = np.take(z_lep, lk, axis=0), bad_lep[lk]
+        lep_k, lk = _kept_leptons(leptons, keep)  # lk: rows of z_lep
+        counts_k = counts[keep]
+        # Non-finite leptons (only in events already dropped, or without the pre-filter)
+        # become pT = 0: never selected.
+        bad_lep_k, _ = drop_nonfinite(counts_k, *(lep_k[c] for c in kin))
+        kin_k = [lep_k[c] for c in kin]
+        is_e_k = lep_k["abs_pdgid"] == ELECTRON_PDGID
+        e_sig_k = {s: electron_resolutions(model, s, kin_k[0][is_e_k]) for s in ELECTRON_SETS}
+        z_lep_k = np.take(z_lep, lk, axis=0)  # np.take: a row gather faster than fancy indexing
         z_vtx_k = np.take(z_vtx, np.flatnonzero(keep), axis=0)
-        lep_vtx_k, _ = _lepton_vertices_mm(events, lep["gen_idx"], counts, keep=keep)
-        flat_k = {f: np.take(lep[f], lk) for f in ("charge", "abs_pdgid")}
+        lep_vtx_k, _ = _lepton_vertices_mm(cols, lep_k["gen_idx"], counts, keep)
+        flat_k = {f: lep_k[f] for f in ("charge", "abs_pdgid")}
         flat_k["slot_index"] = np.arange(len(lep_vtx_k))  # three_leptons returns these indices
         norm_k, good_k, ht_k = norm[keep], good_evt[keep], ht[keep]
         life_k = {name: w[keep] for name, w in life_w.items()}
-        n_k = int(np.count_nonzero(keep))
         smeared = smear_leptons_variations(  # angles shared by variations of one electron set
             model,
             pt=kin_k[0],
@@ -420,6 +456,8 @@ class DarkNuProcessor(processor.ProcessorABC):
             variations=res_sets,
             electron_sigmas=e_sig_k,
         )
+        angles = _angle_functions_per_variation(smeared)
+        slot_block = np.empty(slot_block_shape(len(counts_k)))  # reused by every variation
         for res_name in res_sets:
             sm = smeared[res_name]
             good = good_lepton_mask(sm.pt, sm.eta, flat_k["abs_pdgid"], cuts=cuts) & ~bad_lep_k
@@ -428,18 +466,17 @@ class DarkNuProcessor(processor.ProcessorABC):
                 counts_k,
                 good,
                 veto_inefficiency=model.veto_inefficiency,
+                out=slot_block,
             )
-            v = event_variables(t)
+            v = event_variables(t, angles[res_name])
             # Z_D-candidate vertex: mean of the l2, l3 production vertices (the same point for a
             # true Z_D decay). Events without three leptons get index 0 and are cut anyway.
+            # Smeared with the vertex resolution (one numba loop: smearing.smear_vertex's sums).
             iz = t.fields["slot_index"]
-            zv = (
-                0.5 * (np.take(lep_vtx_k, iz[:, 1], axis=0) + np.take(lep_vtx_k, iz[:, 2], axis=0))
-                if len(lep_vtx_k)
-                else np.zeros((n_k, 3))
+            dx, dy, dz = candidate_vertex(
+                lep_vtx_k, np.ascontiguousarray(iz[:, 1]), np.ascontiguousarray(iz[:, 2]),
+                z_vtx_k, model.vertex_sigma_xy_mm, model.vertex_sigma_z_mm,
             )
-            dx, dy, dz = zv[:, 0], zv[:, 1], zv[:, 2]
-            dx, dy, dz = smear_vertex(model, dx, dy, dz, z_vtx_k)
             disp = vertex_displacement_mm(dx, dy, dz, definition=cfg.displacement)
             sel = build_selection(t, v, ht_k, disp, cuts=cuts)
             base = norm_k * t.veto_weight * ht_factor * good_k
@@ -452,20 +489,21 @@ class DarkNuProcessor(processor.ProcessorABC):
                 if res_name == "nominal"
                 else {res_name: eff["nominal"] ** 3}
             )
+            # events passing each cumulative cut (valid events only), per channel
+            masks = {ch: cumulative_masks(sel, ch, valid=good_k) for ch in CHANNELS}
             for name in names:
                 entry = out_entries[name]
                 wbase = base * life_k[name]
                 w_syst = {syst: wbase * effw for syst, effw in systs.items()}
                 for ch in CHANNELS:
                     for region in REGIONS:
-                        m = sel.all(*cut_names(ch, region)) & good_k
+                        m = masks[ch][region]
                         if not m.any():
                             continue
-                        mll = v.mll[m]
-                        idx = flow_index(MLL_EDGES, mll)  # one bin search for every syst
-                        for syst, w in w_syst.items():
-                            cats = {"channel": ch, "region": region, "syst": syst}
-                            fill_at(entry["mll"], cats, mll, w[m], index=idx)
+                        entry["mll"].fill_masked(v.mll, [
+                            ({"channel": ch, "region": region, "syst": syst}, m, w)
+                            for syst, w in w_syst.items()
+                        ])
                     if "nominal" in w_syst:
                         w = w_syst["nominal"]
                         entry["cutflow"][ch] = cutflow(
@@ -474,14 +512,15 @@ class DarkNuProcessor(processor.ProcessorABC):
                             weight_all=norm_k * life_k[name],
                             weight=w,
                             valid=good_k,
+                            masks=masks[ch],
                         )
                         # 'all' counts every valid event of the chunk, pre-filtered or not
                         entry["cutflow"][ch]["all"] = np.array([all_sumw[name], n_valid])
-                        self._fill_control(entry["control"], sel, ch, v, t, disp, w, good_k)
+                        self._fill_control(entry["control"], masks[ch], ch, v, t, disp, w)
         return {"chunks": {chunk_key: out_entries}}
 
     @staticmethod
-    def _fill_control(control, sel, ch, v, t, disp, w, good_evt) -> None:  # type: ignore[no-untyped-def]
+    def _fill_control(control, masks, ch, v, t, disp, w) -> None:  # type: ignore[no-untyped-def]
         values = {
             "pt1": t.fields["pt"][:, 0],
             "pt2": t.fields["pt"][:, 1],
@@ -493,26 +532,15 @@ class DarkNuProcessor(processor.ProcessorABC):
             "mll": v.mll,
             "displacement": disp,
         }
-        # The signal region is a subset of the preselection: search each bin once.
-        pre = sel.all(*cut_names(ch, "ht")) & good_evt
+        # ``masks``: cumulative_masks of the channel (valid events only)
+        pre, sr = masks["ht"], masks["pt3l"]
         if not pre.any():
             return
-        sr = sel.all(*cut_names(ch, "pt3l")) & good_evt
-        sr_in_pre = sr[pre]
-        w_pre, w_sr = w[pre], w[sr]
         for name, x in values.items():
-            x_pre = x[pre]
-            idx = flow_index(CONTROL_BINS[name][1], x_pre)
-            fill_at(
-                control[name], {"channel": ch, "stage": "preselection"}, x_pre, w_pre, index=idx
-            )
-            fill_at(
-                control[name],
-                {"channel": ch, "stage": "signal_region"},
-                x_pre[sr_in_pre],
-                w_sr,
-                index=idx[sr_in_pre],
-            )
+            control[name].fill_masked(x, [
+                ({"channel": ch, "stage": "preselection"}, pre, w),
+                ({"channel": ch, "stage": "signal_region"}, sr, w),
+            ])
 
     def postprocess(self, accumulator: Any) -> Any:
         return accumulator

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import awkward as ak
 import numpy as np
 
+from darknu.kernels import delta_phi_folded
+
 #: W mass [GeV] used by Table II (seed 003: m(3l) < m_W = 80.3 GeV, pT(3l) < m_W/2).
 M_W_TABLE2_GEV = 80.3
 ELECTRON_PDGID = 11
@@ -108,7 +110,13 @@ def delta_phi(phi1: np.ndarray, phi2: np.ndarray) -> np.ndarray:
     >>> float(delta_phi(np.array([3.0]), np.array([-3.0]))[0]) == 2 * np.pi - 6
     True
     """
-    d = np.abs(np.asarray(phi1) - np.asarray(phi2)) % (2 * np.pi)
+    phi1, phi2 = np.asarray(phi1), np.asarray(phi2)
+    if phi1.ndim == 1 and phi1.shape == phi2.shape and phi1.dtype == phi2.dtype == np.float64:
+        # numba loop, bit-identical (numpy's float % is slow; darknu.kernels)
+        return delta_phi_folded(
+            np.ascontiguousarray(phi1), np.ascontiguousarray(phi2), np.empty(len(phi1))
+        )
+    d = np.abs(phi1 - phi2) % (2 * np.pi)
     return np.where(d > np.pi, 2 * np.pi - d, d)
 
 

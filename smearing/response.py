@@ -17,7 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from darknu.errors import ConfigError, check_choice
+from darknu.kernels import smear_phi_wrapped
 from smearing.formula import compiled_evaluator
+from smearing.kernels import (
+    add_product,
+    by_flavour,
+    smear_pt_floored,
+    unchanged_where_zero,
+)
 
 log = logging.getLogger(__name__)
 
@@ -155,13 +162,31 @@ def wrap_phi(phi: np.ndarray) -> np.ndarray:
 PT_FLOOR_GEV = 1e-6
 
 
+def _flat_float64(*arrays: np.ndarray) -> bool:
+    """All 1-D float64 arrays of one length (the case the numba loops handle)."""
+    first = arrays[0]
+    return all(
+        isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype == np.float64
+        and a.shape == first.shape
+        for a in arrays
+    )
+
+
 def smear_pt(pt: np.ndarray, sigma_rel: np.ndarray | float, z: np.ndarray) -> np.ndarray:
     """pT' = pT (1 + sigma_rel z), floored at ``PT_FLOOR_GEV``.
 
     >>> smear_pt(np.array([10.0]), 0.1, np.array([1.0]))
     array([11.])
+
+    Flat float64 arrays go through one numba loop (the same operations; no temporaries).
     """
-    return np.maximum(np.asarray(pt) * (1.0 + sigma_rel * np.asarray(z)), PT_FLOOR_GEV)
+    pt, sigma_rel, z = np.asarray(pt), np.asarray(sigma_rel), np.asarray(z)
+    if _flat_float64(pt, sigma_rel, z):
+        return smear_pt_floored(
+            *(np.ascontiguousarray(a) for a in (pt, sigma_rel, z)), PT_FLOOR_GEV,
+            np.empty(len(pt)),
+        )
+    return np.maximum(pt * (1.0 + sigma_rel * z), PT_FLOOR_GEV)
 
 
 def smear_eta_via_cottheta(
@@ -172,16 +197,34 @@ def smear_eta_via_cottheta(
     >>> x = smear_eta_via_cottheta(np.array([0.0]), 0.01, np.array([1.0]))
     >>> float(x[0]) == float(np.arcsinh(0.01))
     True
+
+    For flat float64 arrays sinh and arcsinh stay numpy's and the sum and the choice run
+    in place in numba loops (fewer temporaries, the same values).
     """
-    eta = np.asarray(eta)
-    return np.where(
-        np.asarray(sigma_cot) == 0, eta, np.arcsinh(np.sinh(eta) + sigma_cot * np.asarray(z))
-    )
+    eta, sigma_cot, z = np.asarray(eta), np.asarray(sigma_cot), np.asarray(z)
+    if _flat_float64(eta, sigma_cot, z):
+        sigma_cot, z = np.ascontiguousarray(sigma_cot), np.ascontiguousarray(z)
+        u = add_product(np.sinh(eta), sigma_cot, z)
+        return unchanged_where_zero(np.arcsinh(u, out=u), sigma_cot, np.ascontiguousarray(eta))
+    return np.where(sigma_cot == 0, eta, np.arcsinh(np.sinh(eta) + sigma_cot * z))
 
 
 def smear_phi(phi: np.ndarray, sigma_phi: np.ndarray | float, z: np.ndarray) -> np.ndarray:
-    """phi' = phi + sigma z, wrapped to [-pi, pi)."""
-    return wrap_phi(np.asarray(phi) + np.asarray(sigma_phi) * np.asarray(z))
+    """phi' = phi + sigma z, wrapped to [-pi, pi).
+
+    Flat float64 arrays of one length go through a numba loop (numpy's float ``%`` is
+    slow; :mod:`smearing.kernels`, bit-identical), anything else through numpy.
+    """
+    phi, sigma_phi, z = np.asarray(phi), np.asarray(sigma_phi), np.asarray(z)
+    if (
+        phi.ndim == 1
+        and phi.shape == sigma_phi.shape == z.shape
+        and phi.dtype == sigma_phi.dtype == z.dtype == np.float64
+    ):
+        return smear_phi_wrapped(
+            *(np.ascontiguousarray(a) for a in (phi, sigma_phi, z)), np.empty(len(phi))
+        )
+    return wrap_phi(phi + sigma_phi * z)
 
 
 @dataclass(frozen=True)
@@ -221,16 +264,23 @@ def smear_leptons(
     z = np.asarray(z, dtype=np.float64).reshape(len(pt), 3)
     if electron_sigmas is None:
         electron_sigmas = electron_resolutions(model, electron_set, pt[is_e])
-    s_pt = np.full(len(pt), model.muon_sigma_ptrel(muon_variation))
-    s_cot = np.zeros(len(pt))
-    s_phi = np.zeros(len(pt))
-    s_pt[is_e] = electron_sigmas["ptrel"]
-    s_cot[is_e] = electron_sigmas["cottheta"]
-    s_phi[is_e] = electron_sigmas["phi"]
+    s_pt = _per_lepton(is_e, electron_sigmas["ptrel"], model.muon_sigma_ptrel(muon_variation))
+    s_cot = _per_lepton(is_e, electron_sigmas["cottheta"], 0.0)
+    s_phi = _per_lepton(is_e, electron_sigmas["phi"], 0.0)
     return SmearedLeptons(
         pt=smear_pt(pt, s_pt, z[:, 0]),
         eta=smear_eta_via_cottheta(eta, s_cot, z[:, 1]),
         phi=smear_phi(phi, s_phi, z[:, 2]),
+    )
+
+
+def _per_lepton(is_e: np.ndarray, electron_values: np.ndarray, muon_value: float) -> np.ndarray:
+    """Per lepton: the electron's value (``electron_values``: one per electron, in order)
+    or ``muon_value`` (= ``np.full(n, muon_value)``, then ``[is_e] = electron_values``)."""
+    return by_flavour(
+        np.ascontiguousarray(is_e, dtype=bool),
+        np.ascontiguousarray(electron_values, dtype=np.float64),
+        float(muon_value),
     )
 
 
@@ -263,16 +313,11 @@ def smear_leptons_variations(
     for name, (eset, muvar) in variations.items():
         sig = electron_sigmas[eset]
         if eset not in angles:
-            s_cot = np.zeros(len(pt))
-            s_phi = np.zeros(len(pt))
-            s_cot[is_e] = sig["cottheta"]
-            s_phi[is_e] = sig["phi"]
             angles[eset] = (
-                smear_eta_via_cottheta(eta, s_cot, z_cot),
-                smear_phi(phi, s_phi, z_phi),
+                smear_eta_via_cottheta(eta, _per_lepton(is_e, sig["cottheta"], 0.0), z_cot),
+                smear_phi(phi, _per_lepton(is_e, sig["phi"], 0.0), z_phi),
             )
-        s_pt = np.full(len(pt), model.muon_sigma_ptrel(muvar))
-        s_pt[is_e] = sig["ptrel"]
+        s_pt = _per_lepton(is_e, sig["ptrel"], model.muon_sigma_ptrel(muvar))
         eta_s, phi_s = angles[eset]
         out[name] = SmearedLeptons(pt=smear_pt(pt, s_pt, z_pt), eta=eta_s, phi=phi_s)
     return out

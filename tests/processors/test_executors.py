@@ -92,3 +92,20 @@ def test_prefilter_is_exact(toy_fileset, iterative_result):
         toy_fileset, executor=ExecutorSpec("iterative"), chunksize=700, prefilter=False
     )
     _assert_same(iterative_result, full)
+
+
+def test_nanoevents_fallback_identical(toy_fileset, iterative_result, monkeypatch):
+    """The NanoEvents field path (events without an uproot file behind them) gives the same
+    as the direct batched read of the branches (processors.fastio.chunk_columns)."""
+    import processors.fastio
+
+    used = []
+
+    def no_tree(events):
+        used.append(1)
+        return None
+
+    monkeypatch.setattr(processors.fastio, "_uproot_tree", no_tree)
+    res = run_processor(toy_fileset, executor=ExecutorSpec("iterative"), chunksize=700)
+    assert used  # the fallback did run
+    _assert_same(iterative_result, res)

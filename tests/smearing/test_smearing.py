@@ -25,6 +25,7 @@ from smearing.response import (
     load_detector,
     scenarios,
     smear_leptons,
+    smear_phi,
     smear_vertex,
     wrap_phi,
 )
@@ -220,3 +221,57 @@ def test_smearing_property(pt, data):
         for a in (sm.pt, sm.eta, sm.phi):
             assert a.shape == (n,) and np.all(np.isfinite(a))
         assert np.all(sm.pt > 0) and np.all(np.abs(sm.phi) <= np.pi)
+
+
+def test_smear_phi_kernel_equals_numpy_formulation():
+    """The numba loop of smear_phi gives the bits of wrap_phi(phi + sigma * z)."""
+    rng = np.random.default_rng(31)
+    n = 200_000
+    phi = np.concatenate([rng.uniform(-np.pi, np.pi, n), [np.pi, -np.pi, 0.0, -0.0, np.nan, 1e6]])
+    sigma = np.where(rng.random(len(phi)) < 0.4, 0.0, rng.exponential(0.5, len(phi)))
+    z = rng.standard_normal(len(phi)) * rng.choice([1.0, 30.0], len(phi))  # several wraps too
+    z[:10] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300, -1e-300, 7.0, -7.0, 1e20]
+    with np.errstate(invalid="ignore"):  # inf * 0 and inf % 2 pi: NaN (no warning in numba)
+        ref = wrap_phi(phi + sigma * z)
+    got = smear_phi(phi, sigma, z)
+    nan = np.isnan(ref)  # NaN sign bits follow the compiler's operand order: any NaN will do
+    assert np.array_equal(np.isnan(got), nan) and got[~nan].tobytes() == ref[~nan].tobytes()
+    assert nan.sum() >= 3
+    # other inputs (scalar sigma, float32) take the numpy expression
+    p5, z5 = phi[10:15], z[10:15]
+    assert smear_phi(p5, 0.1, z5).tobytes() == wrap_phi(p5 + 0.1 * z5).tobytes()
+
+
+def _smear_reference(model, pt, eta, phi, is_e, z, sig, muon_variation):
+    """The former numpy formulation of smear_leptons (given the electron sigmas)."""
+    s_pt = np.full(len(pt), model.muon_sigma_ptrel(muon_variation))
+    s_cot, s_phi = np.zeros(len(pt)), np.zeros(len(pt))
+    s_pt[is_e], s_cot[is_e], s_phi[is_e] = sig["ptrel"], sig["cottheta"], sig["phi"]
+    pt_s = np.maximum(pt * (1.0 + s_pt * z[:, 0]), 1e-6)
+    eta_s = np.where(s_cot == 0, eta, np.arcsinh(np.sinh(eta) + s_cot * z[:, 1]))
+    phi_s = (phi + s_phi * z[:, 2] + np.pi) % (2 * np.pi) - np.pi
+    return pt_s, eta_s, phi_s
+
+
+def test_smearing_kernels_equal_former_numpy_formulation():
+    from smearing.response import ELECTRON_SETS, electron_resolutions, smear_leptons_variations
+
+    rng = np.random.default_rng(33)
+    n = 60_000
+    pt, eta, phi = rng.exponential(10, n) + 0.1, rng.normal(0, 2, n), rng.uniform(-np.pi, np.pi, n)
+    is_e = rng.random(n) < 0.6
+    z = rng.standard_normal((n, 3))
+    z[:50, 0] = -1e3  # pT floored
+    sig = {s: electron_resolutions(RUN2, s, pt[is_e]) for s in ELECTRON_SETS}
+    sig["optimistic"]["cottheta"][:30] = 0.0  # electrons without eta smearing
+    variations = {"nominal": ("optimistic", "nominal"), "res_up": ("pessimistic", "up"),
+                  "res_down": ("optimistic", "down")}
+    many = smear_leptons_variations(RUN2, pt=pt, eta=eta, phi=phi, is_electron=is_e, z=z,
+                                    variations=variations, electron_sigmas=sig)
+    for name, (eset, muvar) in variations.items():
+        ref = _smear_reference(RUN2, pt, eta, phi, is_e, z, sig[eset], muvar)
+        one = smear_leptons(RUN2, pt=pt, eta=eta, phi=phi, is_electron=is_e, z=z,
+                            electron_set=eset, muon_variation=muvar, electron_sigmas=sig[eset])
+        for got in (many[name], one):
+            for a, b in zip((got.pt, got.eta, got.phi), ref, strict=True):
+                assert a.tobytes() == b.tobytes(), name
