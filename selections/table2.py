@@ -9,7 +9,9 @@ the cumulative (sum of weights, raw count) after each cut of ``CUTFLOW``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import awkward as ak
 import numpy as np
@@ -294,9 +296,16 @@ def build_selection(
     displacement_mm: np.ndarray,
     *,
     cuts: Table2Cuts,
-) -> CutMasks:
-    """Every Table II cut as a named mask (CUTFLOW[1:] with sfos_ee/sfos_mumu, REGIONS)."""
-    sel = CutMasks()
+    selection: Callable[[], Any] = CutMasks,
+) -> Any:
+    """Every Table II cut as a named mask (CUTFLOW[1:] with sfos_ee/sfos_mumu, REGIONS).
+
+    ``selection`` makes the container: :class:`CutMasks` (default, what the processor
+    uses) or ``coffea.analysis_tools.PackedSelection`` (same ``add``/``all`` interface,
+    same masks: tests/selections/test_selections.py), for composing further cuts the
+    coffea way.
+    """
+    sel = selection()
     f = t.fields
     sel.add("three_leptons", t.has_three)
     sel.add("lead_pt", lead_pt_cut(v.pt1, cuts=cuts))

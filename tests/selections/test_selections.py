@@ -136,6 +136,17 @@ def test_cut_names_and_cutflow_cumulative():
     ] == [4, 3, 2, 1, 1, 1, 0]
     assert [mm[c][1] for c in ("sfos", "prompt", "displaced")] == [1, 0, 1]
     assert ee["three_leptons"][0] == 7.0
+    # the same cuts composed in coffea's PackedSelection give the same masks and cutflows
+    from coffea.analysis_tools import PackedSelection
+
+    packed = build_selection(t, v, np.zeros(4), np.array([0.1, 5.0, 0.1, 0.0]), cuts=CUTS,
+                             selection=PackedSelection)
+    assert isinstance(packed, PackedSelection) and list(packed.names) == sel.names
+    for name in sel.names:
+        np.testing.assert_array_equal(np.asarray(packed.all(name)), sel.all(name))
+    for ch, ref in (("ee", ee), ("mumu", mm)):
+        other = cutflow(packed, channel=ch, weight_all=w, weight=w)
+        assert {k: x.tolist() for k, x in other.items()} == {k: x.tolist() for k, x in ref.items()}
 
 
 def test_displacement_definitions():
