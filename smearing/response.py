@@ -257,21 +257,14 @@ def smear_leptons(
     ``electron_sigmas`` (from :func:`electron_resolutions` on the electrons' true pT) may
     be passed to avoid re-evaluating the parametrisation for every variation.
     """
-    pt = np.asarray(pt, dtype=np.float64)
-    eta = np.asarray(eta, dtype=np.float64)
-    phi = np.asarray(phi, dtype=np.float64)
-    is_e = np.asarray(is_electron, dtype=bool)
-    z = np.asarray(z, dtype=np.float64).reshape(len(pt), 3)
     if electron_sigmas is None:
-        electron_sigmas = electron_resolutions(model, electron_set, pt[is_e])
-    s_pt = _per_lepton(is_e, electron_sigmas["ptrel"], model.muon_sigma_ptrel(muon_variation))
-    s_cot = _per_lepton(is_e, electron_sigmas["cottheta"], 0.0)
-    s_phi = _per_lepton(is_e, electron_sigmas["phi"], 0.0)
-    return SmearedLeptons(
-        pt=smear_pt(pt, s_pt, z[:, 0]),
-        eta=smear_eta_via_cottheta(eta, s_cot, z[:, 1]),
-        phi=smear_phi(phi, s_phi, z[:, 2]),
-    )
+        pt_e = np.asarray(pt, dtype=np.float64)[np.asarray(is_electron, dtype=bool)]
+        electron_sigmas = electron_resolutions(model, electron_set, pt_e)
+    return smear_leptons_variations(
+        model, pt=pt, eta=eta, phi=phi, is_electron=is_electron, z=z,
+        variations={"nominal": (electron_set, muon_variation)},
+        electron_sigmas={electron_set: electron_sigmas},
+    )["nominal"]
 
 
 def _per_lepton(is_e: np.ndarray, electron_values: np.ndarray, muon_value: float) -> np.ndarray:
