@@ -368,12 +368,17 @@ def _recast_stages(
     if r["combine"] and limit_dirs:
         cdir = out / "combined"
 
+        # the LHC with every recast experiment of this run that sets limits (MiniBooNE's
+        # excess gives a preferred region, not a limit channel)
+        channels = ",".join(["lhc", *(e for e in settings["experiments"] if e != "miniboone")])
+
         def caction() -> list[Path]:
             return recast_pipeline.combine_for_run(
                 recast_dir=rdir,
                 limit_dirs=limit_dirs,
                 out_dir=cdir,
                 m_ZD=settings["m_ZD"],
+                channels=channels,
                 executor=executor,
             )
 
@@ -381,7 +386,7 @@ def _recast_stages(
             Stage(
                 "combine",
                 caction,
-                inputs={"scenarios": sorted(limit_dirs)},
+                inputs={"scenarios": sorted(limit_dirs), "channels": channels},
                 input_files=lambda: [rdir / "recast.json", *(d / "limits.json" for d in limit_dirs.values())],
             )
         )

@@ -59,7 +59,7 @@ def goodness_of_fit(ws: pyhf.Workspace) -> GoodnessOfFit:
 
 def profile_twice_nll(ws: pyhf.Workspace, mu_values: np.ndarray) -> np.ndarray:
     """−2 ln L(μ, θ̂̂(μ)) at each μ (nuisances profiled)."""
-    model, data, scale = _scaled(ws)
+    model, data, scale, _ = _scaled(ws)
     return np.array([_prof(model, data, float(mu) / scale) for mu in mu_values])
 
 
@@ -99,8 +99,9 @@ def mu_scale(model: pyhf.pdf.Model, data: np.ndarray) -> float:
     return min(ratios)
 
 
-def _scaled(ws: pyhf.Workspace) -> tuple[pyhf.pdf.Model, np.ndarray, float]:
-    """Model with every μ-scaled sample multiplied by ``scale``, so the fitted POI μ' = μ/scale is O(1).
+def _scaled(ws: pyhf.Workspace) -> tuple[pyhf.pdf.Model, np.ndarray, float, pyhf.Workspace]:
+    """Model (and data, scale, workspace) with every μ-scaled sample multiplied by
+    ``scale``, so the fitted POI μ' = μ/scale is O(1).
 
     The workspace keeps the §3 convention (μ = |U_μ4|²/1e-4), but neutrino signals at μ = 1
     are 10³–10⁶ times the data and the optimiser fails on such a badly scaled POI. The
@@ -120,7 +121,74 @@ def _scaled(ws: pyhf.Workspace) -> tuple[pyhf.pdf.Model, np.ndarray, float]:
                         m["data"] = [v * scale for v in m["data"]]
     scaled_ws = pyhf.Workspace(spec, validate=False)
     model_s, data_s = _model_data(scaled_ws)
-    return model_s, data_s, scale
+    return model_s, data_s, scale, scaled_ws
+
+
+class ObservedCLs:
+    """Observed asymptotic CLs(μ) with q̃_μ, as ``pyhf.infer.hypotest(μ, data, model,
+    test_stat="qtilde", calctype="asymptotics")`` computes it (arXiv:1007.1727; pyhf's
+    ``AsymptoticCalculator`` with its default ``normal`` base distribution), but with the
+    three fits that do not depend on μ done once, not at every μ: the free fit to the data
+    (μ̂ ≥ 0), the background-only fit that makes the Asimov data, and the free fit to the
+    Asimov data. Per μ only the two conditional fits remain (data, Asimov), run with
+    :func:`fits.limits.batched_fixed_poi_fit` (pyhf's own fit as fallback). An upper-limit
+    search calls it ~15 times: ~5× fewer fits, each ~3× cheaper. Tested against
+    ``pyhf.infer.hypotest`` (tests/fits/recast/test_recast_stats.py).
+    """
+
+    def __init__(self, model: pyhf.pdf.Model, data: np.ndarray, workspace: pyhf.Workspace | None = None) -> None:
+        from fits.limits import build_batched_model
+
+        self.model, self.data = model, np.asarray(data, dtype=np.float64)
+        cfg = model.config
+        self.poi = cfg.poi_index
+        self.init, self.bounds, self.fixed = cfg.suggested_init(), cfg.suggested_bounds(), cfg.suggested_fixed()
+        ws = workspace
+        settings = {"modifier_settings": {"normsys": {"interpcode": "code4"}, "histosys": {"interpcode": "code4p"}}}
+        self.batched = build_batched_model(ws, model, **settings) if ws is not None else None
+        try:
+            pars_hat, self.nll_hat = pyhf.infer.mle.fit(self.data, model, return_fitted_val=True)
+            pars_b, _ = pyhf.infer.mle.fixed_poi_fit(0.0, self.data, model, return_fitted_val=True)
+            self.asimov = np.asarray(model.expected_data(pars_b), dtype=np.float64)
+            pars_hat_a, self.nll_hat_a = pyhf.infer.mle.fit(self.asimov, model, return_fitted_val=True)
+        except pyhf.exceptions.FailedMinimization as exc:
+            raise FitError(f"CLs set-up fit failed: {exc}") from exc
+        self.mu_hat, self.mu_hat_a = float(pars_hat[self.poi]), float(pars_hat_a[self.poi])
+        self.nll_hat, self.nll_hat_a = float(self.nll_hat), float(self.nll_hat_a)
+        self._start = {"data": list(pars_hat), "asimov": list(pars_hat_a)}
+
+    def _conditional(self, mu: float, which: str) -> float:
+        """−2 ln L at the conditional minimum for POI = mu on the data or the Asimov set."""
+        from fits.limits import batched_fixed_poi_fit
+
+        data = self.data if which == "data" else self.asimov
+        init = list(self._start[which])
+        init[self.poi] = mu
+        if self.batched is not None:
+            try:
+                pars, nll = batched_fixed_poi_fit(
+                    mu, data, self.batched, init_pars=init, par_bounds=self.bounds, fixed_params=self.fixed
+                )
+                self._start[which] = list(pars)
+                return nll
+            except pyhf.exceptions.FailedMinimization:
+                log.debug("batched conditional fit at mu'=%g (%s) failed; pyhf's fit", mu, which)
+        try:
+            _, nll = pyhf.infer.mle.fixed_poi_fit(mu, data, self.model, return_fitted_val=True)
+        except pyhf.exceptions.FailedMinimization as exc:
+            raise FitError(f"CLs fit at mu' = {mu:.4g} failed: {exc}") from exc
+        return float(nll)
+
+    def __call__(self, mu: float) -> float:
+        """CLs at POI = ``mu`` (NaN where q̃_μ,A = 0, i.e. μ → 0, as pyhf)."""
+        mu = float(mu)
+        q = 0.0 if self.mu_hat > mu else max(self._conditional(mu, "data") - self.nll_hat, 0.0)
+        qa = 0.0 if self.mu_hat_a > mu else max(self._conditional(mu, "asimov") - self.nll_hat_a, 0.0)
+        sq, sqa = math.sqrt(q), math.sqrt(qa)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = sq - sqa if sq <= sqa else (q - qa) / (2.0 * sqa)
+            cls = stats.norm.cdf(-(t + sqa)) / stats.norm.cdf(-t)
+        return float(cls)
 
 
 def _prof(model: pyhf.pdf.Model, data: np.ndarray, mu: float) -> float:
@@ -177,30 +245,40 @@ def upper_limit(
     """
     check_choice("limit method", method, ["cls", "dchi2_1dof", "dchi2_2dof"])
     cl = check_range("cl", cl, low=0.0, high=1.0)
-    model, data, scale = _scaled(ws)
+    model, data, scale, scaled_ws = _scaled(ws)
     # In units of the scaled POI. A background-free channel (e.g. the LHC displaced bin,
     # data ~ 0 so the scale is "1 signal event") has its limit near 3 events, mu' ~ 3:
     # the bracket must reach well above that.
     # the POI bound of the scaled model (its spec keeps [0, 1000]) and of the true one
     mu_bound = min(mu_max / scale, 1000.0)
     mu_max = min(mu_bound, 50.0)
-    mu_hat, nll_hat = _best_fit_mu(model, data, mu_max)
     if method == "cls":
+        try:
+            calc = ObservedCLs(model, data, scaled_ws)
+        except FitError as exc:
+            log.debug("fast CLs set-up failed (%s); pyhf.infer.hypotest at every mu", exc)
+            calc = None
+        if calc is not None:
+            mu_hat = max(calc.mu_hat, 0.0)
+        else:
+            mu_hat, _ = _best_fit_mu(model, data, mu_max)
 
         def f(logmu: float) -> float:
-            # q̃_μ of the Asimov set is 0 for μ → 0: numpy warns on 0/0 there; the result is
-            # NaN and means CLs = 1 (handled below), so the warning is silenced.
-            try:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    cls = pyhf.infer.hypotest(
-                        float(math.exp(logmu)), data, model, test_stat="qtilde", calctype="asymptotics"
-                    )
-            except pyhf.exceptions.FailedMinimization as exc:
-                raise FitError(f"CLs fit at mu' = {math.exp(logmu):.4g} failed: {exc}") from exc
-            cls = float(cls)
+            # q̃_μ of the Asimov set is 0 for μ → 0: the CLs is then NaN and means CLs = 1
+            # (handled below).
+            mu = float(math.exp(logmu))
+            if calc is not None:
+                cls = calc(mu)
+            else:
+                try:
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        cls = float(pyhf.infer.hypotest(mu, data, model, test_stat="qtilde", calctype="asymptotics"))
+                except pyhf.exceptions.FailedMinimization as exc:
+                    raise FitError(f"CLs fit at mu' = {mu:.4g} failed: {exc}") from exc
             return (cl if not math.isfinite(cls) else cls) - (1.0 - cl)  # NaN only at μ → 0: CLs → 1
 
     else:
+        mu_hat, nll_hat = _best_fit_mu(model, data, mu_max)
         thr = float(stats.chi2.ppf(cl, 1 if method == "dchi2_1dof" else 2))
 
         def f(logmu: float) -> float:
