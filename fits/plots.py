@@ -117,6 +117,9 @@ def limit_scan_figure(
 
         raise ParameterError(f"unknown scan {scan!r}; valid: mN, mZD")
     drew = False
+    # the seed's methods (fits.window): S/√B window (prompt), ≥ N signal events (displaced;
+    # N = [displaced] required_events of fits/data/projections.toml, 50 in the seed)
+    seed_method = {"prompt": "S/√B", "displaced": "≥ N events", "combined": "S/√B"}
     scenarios = sorted({r["scenario"] for r in rows})
     for i, sc in enumerate(scenarios):
         for an, (color, _) in ANALYSIS_STYLE.items():
@@ -126,7 +129,8 @@ def limit_scan_figure(
                                 label=f"{sc} {an} (pyhf)", band=True)
             if window_method:
                 drew |= _draw_curve(ax, [r for r in sel if r["method"] == "window"], xkey, color=color,
-                                    ls="--" if i == 0 else ":", label=f"{sc} {an} (S/√B, seed)", band=False)
+                                    ls="--" if i == 0 else ":", label=f"{sc} {an} ({seed_method[an]}, seed)",
+                                    band=False)
     if not drew:
         ax.text(0.5, 0.5, "no limits for this scan", transform=ax.transAxes, ha="center")
     _finish(ax, xlabel, title)
