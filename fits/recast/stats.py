@@ -166,10 +166,11 @@ class ObservedCLs:
         init[self.poi] = mu
         if self.batched is not None:
             try:
-                pars, nll = batched_fixed_poi_fit(
+                # always from the free fit's parameters (not the previous μ's): CLs(μ) is
+                # then a function of μ alone, whatever order the root search asks in
+                _, nll = batched_fixed_poi_fit(
                     mu, data, self.batched, init_pars=init, par_bounds=self.bounds, fixed_params=self.fixed
                 )
-                self._start[which] = list(pars)
                 return nll
             except pyhf.exceptions.FailedMinimization:
                 log.debug("batched conditional fit at mu'=%g (%s) failed; pyhf's fit", mu, which)
@@ -314,5 +315,8 @@ def upper_limit(
             f"(scaled POI, mu = mu' x {scale:.3g}): "
             f"f = {flo:.3g}, {fhi:.3g}"
         )
-    root = optimize.brentq(f, lo, hi, xtol=1e-4)
+    try:
+        root = optimize.brentq(f, lo, hi, xtol=1e-4)
+    except ValueError as exc:  # the fits moved a bracket end across the threshold
+        raise FitError(f"upper limit ({method}, {cl:.0%}): root search failed: {exc}") from exc
     return UpperLimit(mu=float(math.exp(root)) * scale, cl=cl, method=method, mu_hat=mu_hat * scale)
