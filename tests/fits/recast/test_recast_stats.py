@@ -53,3 +53,13 @@ def test_upper_limit_unchanged_by_fast_cls():
                                                        calctype="asymptotics")) - 0.05, 1e-3, 20.0, xtol=1e-6)
     print(f"upper limit mu: ObservedCLs {ours.mu:.6g}, pyhf hypotest root {root * scale:.6g}")
     assert math.isclose(ours.mu, root * scale, rel_tol=2e-3)
+
+
+def test_observed_cls_does_not_depend_on_call_order():
+    """CLs(μ) is a function of μ alone (the root search revisits bracket ends)."""
+    model, data, _, ws = _scaled(lhc_like())
+    calc = ObservedCLs(model, data, ws)
+    first = calc(0.3)
+    calc(3.0)
+    calc(0.01)
+    assert calc(0.3) == first
