@@ -173,6 +173,21 @@ def _cross(n0, n1, n2, e10, e11, e12):  # type: ignore[no-untyped-def]
     return (n1 * e12 - n2 * e11, n2 * e10 - n0 * e12, n0 * e11 - n1 * e10)
 
 
+@numba.njit(**_JIT)
+def _tilted(n0, n1, n2, along, across, u_phi):  # type: ignore[no-untyped-def]
+    """along·n + across·(cos φ e1 + sin φ e2), φ = 2π u_phi, (e1, e2) the unit frame of
+    :func:`_basis` normalised with ``sq`` (the photon of the forced emissions: longitudinal
+    and transverse momentum around the emitter's direction n)."""
+    e10, e11, e12 = _basis(n0, n1, n2)
+    e1n = math.sqrt(sq(e10) + sq(e11) + sq(e12))
+    e10, e11, e12 = e10 / e1n, e11 / e1n, e12 / e1n
+    e20, e21, e22 = _cross(n0, n1, n2, e10, e11, e12)
+    phi = 2.0 * math.pi * u_phi
+    c, s = math.cos(phi), math.sin(phi)
+    return (along * n0 + across * (c * e10 + s * e20), along * n1 + across * (c * e11 + s * e21),
+            along * n2 + across * (c * e12 + s * e22))
+
+
 # ----------------------------------------------------------------------------- γ → ℓℓ
 
 
@@ -347,15 +362,7 @@ def force_emit(lepton, recoiler, m_lepton, rng, atab, x_cut=X_CUT,  # type: igno
     lr = boost(lepton, -bx, -by, -bz)
     ln_ = math.sqrt(sq(lr[1]) + sq(lr[2]) + sq(lr[3]))
     n0, n1, n2 = lr[1] / ln_, lr[2] / ln_, lr[3] / ln_
-    e10, e11, e12 = _basis(n0, n1, n2)
-    e1n = math.sqrt(sq(e10) + sq(e11) + sq(e12))
-    e10, e11, e12 = e10 / e1n, e11 / e1n, e12 / e1n
-    e20, e21, e22 = _cross(n0, n1, n2, e10, e11, e12)
-    phi = 2.0 * math.pi * u3
-    c, s = math.cos(phi), math.sin(phi)
-    k0 = pg_par * n0 + kt * (c * e10 + s * e20)
-    k1 = pg_par * n1 + kt * (c * e11 + s * e21)
-    k2 = pg_par * n2 + kt * (c * e12 + s * e22)
+    k0, k1, k2 = _tilted(n0, n1, n2, pg_par, kt, u3)
     g_rf = (e_g, k0, k1, k2)
     q0, q1, q2_ = p_sys * n0 - k0, p_sys * n1 - k1, p_sys * n2 - k2
     l_rf = (e_l, q0, q1, q2_)
@@ -449,15 +456,7 @@ def force_emit_quark(quark, recoiler, m_quark, m_rec, rec_incoming,  # type: ign
     if kt2 < 0.0:
         return fail
     kt = math.sqrt(kt2)
-    e10, e11, e12 = _basis(n0, n1, n2)
-    e1n = math.sqrt(sq(e10) + sq(e11) + sq(e12))
-    e10, e11, e12 = e10 / e1n, e11 / e1n, e12 / e1n
-    e20, e21, e22 = _cross(n0, n1, n2, e10, e11, e12)
-    phi = 2.0 * math.pi * u3
-    c, s = math.cos(phi), math.sin(phi)
-    k0 = pg_par * n0 + kt * (c * e10 + s * e20)
-    k1 = pg_par * n1 + kt * (c * e11 + s * e21)
-    k2 = pg_par * n2 + kt * (c * e12 + s * e22)
+    k0, k1, k2 = _tilted(n0, n1, n2, pg_par, kt, u3)
     photon = boost((e_g, k0, k1, k2), bx, by, bz)
     if hypot(photon[1], photon[2]) <= photon_pt_min:
         return fail
