@@ -67,6 +67,20 @@ def photon_fraction(lepton: FourVec, photon: FourVec, recoiler: FourVec) -> floa
     return 2.0 * e / math.sqrt(m2)
 
 
+def _tilted(n: tuple[float, float, float], along: float, across: float,
+            u_phi: float) -> tuple[float, ...]:
+    """along·n + across·(cos φ e1 + sin φ e2), φ = 2π u_phi, with (e1, e2) a unit frame
+    orthogonal to the unit vector n: the emitted photon's momentum around the emitter."""
+    a = (1.0, 0.0, 0.0) if abs(n[0]) < 0.9 else (0.0, 1.0, 0.0)
+    e1 = (n[1] * a[2] - n[2] * a[1], n[2] * a[0] - n[0] * a[2], n[0] * a[1] - n[1] * a[0])
+    e1n = math.sqrt(e1[0] ** 2 + e1[1] ** 2 + e1[2] ** 2)
+    e1 = (e1[0] / e1n, e1[1] / e1n, e1[2] / e1n)
+    e2 = (n[1] * e1[2] - n[2] * e1[1], n[2] * e1[0] - n[0] * e1[2], n[0] * e1[1] - n[1] * e1[0])
+    phi = 2.0 * math.pi * u_phi
+    c, s = math.cos(phi), math.sin(phi)
+    return tuple(along * n[i] + across * (c * e1[i] + s * e2[i]) for i in range(3))
+
+
 def force_emit(lepton: FourVec, recoiler: FourVec, *, m_lepton: float, rng: np.random.Generator,
                alpha_em, x_cut: float = X_CUT, me_correction: bool = True,
                charge2: float = 1.0, pt_min: float = PT_MIN_GEV,
@@ -125,14 +139,7 @@ def force_emit(lepton: FourVec, recoiler: FourVec, *, m_lepton: float, rng: np.r
     lr = _boost(lepton, (-bvec[0], -bvec[1], -bvec[2]))
     ln_ = math.sqrt(lr[1] ** 2 + lr[2] ** 2 + lr[3] ** 2)
     n = (lr[1] / ln_, lr[2] / ln_, lr[3] / ln_)
-    a = (1.0, 0.0, 0.0) if abs(n[0]) < 0.9 else (0.0, 1.0, 0.0)
-    e1 = (n[1] * a[2] - n[2] * a[1], n[2] * a[0] - n[0] * a[2], n[0] * a[1] - n[1] * a[0])
-    e1n = math.sqrt(e1[0] ** 2 + e1[1] ** 2 + e1[2] ** 2)
-    e1 = (e1[0] / e1n, e1[1] / e1n, e1[2] / e1n)
-    e2 = (n[1] * e1[2] - n[2] * e1[1], n[2] * e1[0] - n[0] * e1[2], n[0] * e1[1] - n[1] * e1[0])
-    phi = 2.0 * math.pi * u3
-    c, s = math.cos(phi), math.sin(phi)
-    kv = tuple(pg_par * n[i] + kt * (c * e1[i] + s * e2[i]) for i in range(3))
+    kv = _tilted(n, pg_par, kt, u3)
     g_rf = (e_g, *kv)
     pl = tuple(p_sys * n[i] - kv[i] for i in range(3))
     l_rf = (e_l, *pl)  # |pl|² = e_l² − m_ℓ² by construction: on shell, E and p conserved
@@ -367,14 +374,7 @@ def force_emit_quark(quark: FourVec, recoiler: FourVec, *, m_quark: float, m_rec
     if kt2 < 0.0:
         return None
     kt = math.sqrt(kt2)
-    a = (1.0, 0.0, 0.0) if abs(n[0]) < 0.9 else (0.0, 1.0, 0.0)
-    e1 = (n[1] * a[2] - n[2] * a[1], n[2] * a[0] - n[0] * a[2], n[0] * a[1] - n[1] * a[0])
-    e1n = math.sqrt(e1[0] ** 2 + e1[1] ** 2 + e1[2] ** 2)
-    e1 = (e1[0] / e1n, e1[1] / e1n, e1[2] / e1n)
-    e2 = (n[1] * e1[2] - n[2] * e1[1], n[2] * e1[0] - n[0] * e1[2], n[0] * e1[1] - n[1] * e1[0])
-    phi = 2.0 * math.pi * u3
-    c, s = math.cos(phi), math.sin(phi)
-    kv = tuple(pg_par * n[i] + kt * (c * e1[i] + s * e2[i]) for i in range(3))
+    kv = _tilted(n, pg_par, kt, u3)
     photon = _boost((e_g, *kv), bvec)
     if math.hypot(photon[1], photon[2]) <= photon_pt_min:
         return None

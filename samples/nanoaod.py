@@ -145,6 +145,20 @@ class EventBuffer:
         """Sum of the ``genWeight`` of the buffered events."""
         return float(math.fsum(self._weights))
 
+    def _check_extra(self, extra: dict[str, Any] | None) -> None:
+        """The ``extra`` columns must be given with every event or with none, same keys."""
+        if extra is None and self._extra is None:
+            return
+        keys = sorted(extra or {})
+        if self._extra is None:
+            if len(self._weights) > 0:
+                raise ParameterError("extra: first given after events without it")
+            self._extra = {k: [] for k in keys}
+        elif keys != sorted(self._extra):
+            raise ParameterError(
+                f"extra keys {keys} differ from those of earlier events {sorted(self._extra)}"
+            )
+
     def append_pythia(
         self, event: Any, *, weight: float, extra: dict[str, float] | None = None
     ) -> None:
@@ -156,16 +170,7 @@ class EventBuffer:
         if self._chunked:
             raise ParameterError("append_pythia: this buffer is filled by extend_columns")
         self._chunked = False
-        if extra is not None or self._extra is not None:
-            keys = sorted(extra or {})
-            if self._extra is None:
-                if len(self._weights) > 0:
-                    raise ParameterError("extra: first given after events without it")
-                self._extra = {k: [] for k in keys}
-            elif keys != sorted(self._extra):
-                raise ParameterError(
-                    f"extra keys {keys} differ from those of earlier events {sorted(self._extra)}"
-                )
+        self._check_extra(extra)
         n = event.size()
         ids = [0] * n
         mothers = [0] * n
@@ -253,16 +258,7 @@ class EventBuffer:
             raise ParameterError("extend_columns: this buffer is filled by append_pythia")
         self._chunked = True
         n = len(weights)
-        if extra is not None or self._extra is not None:
-            keys = sorted(extra or {})
-            if self._extra is None:
-                if len(self._weights) > 0:
-                    raise ParameterError("extra: first given after events without it")
-                self._extra = {k: [] for k in keys}
-            elif keys != sorted(self._extra):
-                raise ParameterError(
-                    f"extra keys {keys} differ from those of earlier events {sorted(self._extra)}"
-                )
+        self._check_extra(extra)
         names = {"GenPart": (GEN_F, GEN_I), "Electron": (LEP_F, LEP_I),
                  "Muon": (LEP_F, LEP_I), "ChargedHadron": (HAD_F, ("pdgId",))}
         for c, (name, (ff, fi)) in enumerate(names.items()):
