@@ -21,6 +21,11 @@ sliced method with that engine (``compiled``, the default, or ``python``, the re
 implementation: same events and weights), e.g. ``--methods
 forced,sliced_fsrq:python,sliced_fsrq``; ``--breakdown`` prints the shares of σ_presel and
 of Σ W² of the samples S, H, D (W-lepton emissions) and Q (quark emissions).
+
+``--write DIR``: every row also writes its NanoAOD file into DIR (a new, empty directory)
+and its rate counts the CPU of the whole job, ROOT file included (``time.process_time``
+around ``run_job``); the table then also gives the copies written per Pythia event.
+``--thin-keep``: the sliced rows' survival probability of non-core copies.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import argparse
 import math
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -92,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
                          "method's, samples.background.method_default)")
     ap.add_argument("--oversample-hard", type=int, default=None, dest="oversample_hard",
                     help="sliced*: splittings per photon of sample H (default: the method's)")
+    ap.add_argument("--thin-keep", type=float, default=None, dest="thin_keep",
+                    help="sliced*: survival probability of non-core written copies (default: "
+                         "the method's)")
+    ap.add_argument("--write", default=None, metavar="DIR",
+                    help="write each row's file into DIR (must not exist) and count its CPU")
     ap.add_argument("--breakdown", action="store_true",
                     help="sliced*: shares of sigma_presel and sum W^2 per sample")
     args = ap.parse_args(argv)
@@ -118,7 +129,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.hard_fraction:
         sliced_kw["hard_fraction"] = args.hard_fraction
     parts = []
-    for method, over, resh, engine in runs:
+    out_dir = None
+    if args.write:
+        from pathlib import Path
+
+        out_dir = Path(args.write)
+        if out_dir.exists():
+            print(f"--write {out_dir}: exists; give a new directory", file=sys.stderr)
+            return 2
+        out_dir.mkdir(parents=True)
+    for k, (method, over, resh, engine) in enumerate(runs):
         kw = dict(sliced_kw) if method.startswith("sliced") else {}
         if method in ("sliced_fsr", "sliced_fsrq") and args.fsr_emissions:
             kw["fsr_emissions"] = args.fsr_emissions
@@ -126,30 +146,39 @@ def main(argv: list[str] | None = None) -> int:
             kw["quark_emissions"] = args.quark_emissions
         if method.startswith("sliced") and args.oversample_soft:
             kw["oversample_soft"] = args.oversample_soft
+        if method.startswith("sliced") and args.thin_keep is not None:
+            kw["thin_keep"] = args.thin_keep
         if engine:
             kw["engine"] = engine
         if method.startswith("sliced"):
             over = args.oversample_hard  # None: the method's default
-        r = run_job(JobTask(args.process, method, 13.0, args.events, args.seed, 0, False, None,
+        out = str(out_dir / f"row{k}_{method}.root") if out_dir else None
+        c0 = time.process_time()
+        r = run_job(JobTask(args.process, method, 13.0, args.events, args.seed, 0, False, out,
                             over, False, resh, **kw))
+        cpu = time.process_time() - c0 if out_dir else r.cpu_seconds
         l_eff, n_eff, n_sel = effective_lumi(r, xs)
         if method == "plain" and n_sel == 0:
             l_eff = r.sumw_generated / xs / 1000.0  # unweighted: L_eff = L_gen exactly
-        per_h = l_eff / r.cpu_seconds * 3600.0 / 1000.0  # ab^-1 per CPU-hour
+        per_h = l_eff / cpu * 3600.0 / 1000.0  # ab^-1 per CPU-hour
         sig = r.presel[:, 2].sum() / r.sumw_generated * xs if n_sel else 0.0
         name = f"{method}(R={resh})" if method == "reshower" else f"{method}(x{over})"
         if method.startswith("sliced"):
             name = f"{method}:{engine}" if engine else method
             parts.append((name, breakdown(r)))
-        rows.append((name, r.n_generated / r.cpu_seconds, n_sel, n_eff, sig, per_h))
+        rows.append((name, r.n_generated / cpu, n_sel, n_eff, sig, per_h,
+                     r.n_written / r.n_generated))
     print(f"process {args.process}, {args.events} Pythia events per method, CPU time of one "
-          f"process (shared machine: absolute rates under contention)")
+          f"process (shared machine: absolute rates under contention), "
+          + (f"NanoAOD files written to {out_dir} (CPU included)" if out_dir
+             else "no file written"))
     print(f"{'method':14s} {'ev/s':>8s} {'N_sel':>6s} {'N_eff':>7s} {'sigma_presel[pb]':>17s} "
-          f"{'L_eff/CPU-h[ab^-1]':>19s} {'ratio':>8s}")
+          f"{'L_eff/CPU-h[ab^-1]':>19s} {'ratio':>8s} {'copies/event':>13s}")
     base = rows[0][5]  # ratios relative to the first row
-    for name, rate, n_sel, n_eff, sig, per_h in rows:
+    for name, rate, n_sel, n_eff, sig, per_h, copies in rows:
         ratio = per_h / base if base > 0 and not math.isnan(per_h) else float("nan")
-        print(f"{name:14s} {rate:8.0f} {n_sel:6d} {n_eff:7.1f} {sig:17.4f} {per_h:19.4g} {ratio:8.1f}")
+        print(f"{name:14s} {rate:8.0f} {n_sel:6d} {n_eff:7.1f} {sig:17.4f} {per_h:19.4g} "
+              f"{ratio:8.1f} {copies:13.2f}")
     print("target: >= 4 ab^-1 per CPU-hour")
     if args.breakdown:
         for name, b in parts:

@@ -14,6 +14,7 @@ Run: ``python benchmarks/validate_sliced_fsrq.py --events 120000 --seeds 101,102
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import time
@@ -78,9 +79,16 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("fsr-emissions", "quark-emissions", "oversample", "oversample-soft"):
         ap.add_argument(f"--{name}", type=int, default=None, dest=name.replace("-", "_"))
     ap.add_argument("--hard-fraction", type=float, default=None, dest="hard_fraction")
+    ap.add_argument("--qcd-fsr-pt-min", type=float, default=None, dest="qcd_fsr_pt_min",
+                    help="TimeShower:pTmin [GeV] of the fast samples (default: the method's)")
+    ap.add_argument("--save", default=None,
+                    help="write the spectra (fb, with errors) to this JSON file")
+    ap.add_argument("--compare", default=None,
+                    help="a --save file of another run (other seeds or settings): chi2 of the "
+                         "difference of every spectrum")
     args = ap.parse_args(argv)
     kw = {k: getattr(args, k) for k in ("fsr_emissions", "quark_emissions", "oversample",
-                                        "oversample_soft", "hard_fraction")
+                                        "oversample_soft", "hard_fraction", "qcd_fsr_pt_min")
           if getattr(args, k) is not None}
     results, cpu = [], 0.0
     for seed in (int(s) for s in args.seeds.split(",")):
@@ -93,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     t = results[0].task
     print(f"settings: fsr_emissions {t.fsr_emissions}, quark_emissions {t.quark_emissions}, "
           f"hard_fraction {t.hard_fraction}, oversample {t.oversample}, "
-          f"oversample_soft {t.oversample_soft}; {time.strftime('%Y-%m-%d')}")
+          f"oversample_soft {t.oversample_soft}, qcd_fsr_pt_min {t.qcd_fsr_pt_min}; "
+          f"{time.strftime('%Y-%m-%d')}")
     p, a, sumw = _pool(results)
     scale = cross_section_pb("W_munu", 13.0) * 1000.0 / sumw  # fb per unit weight
     n_s = sum(r.extra["n_generated_S"] for r in results)
@@ -120,6 +129,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  vs {name}: m_ll {_chi2(v, e, ref)}; sigma pull {pull:.2f}")
     for name, part in (("S", 0), ("H", 1), ("D", 2), ("Q", 3)):
         print(f"  share of sigma_presel {name}: {_sums(p, a[:, 3] == part, scale)[0] / tot:.3f}")
+    spectra = {}
+    for name, sel in (("all", every), *((k, a[:, 3] == part) for k, part in
+                                        (("S", 0), ("H", 1), ("D", 2), ("Q", 3)))):
+        for col, edges in (("mll", MLL_EDGES), ("lead", LEAD_EDGES)):
+            v, e = _hist(p, sel, 0 if col == "mll" else 1, edges, scale)
+            spectra[f"{name}:{col}"] = (v.tolist(), e.tolist())
+        spectra[f"{name}:sigma"] = tuple([x] for x in _sums(p, sel, scale))
+    if args.save:
+        with open(args.save, "w") as f:
+            json.dump({"settings": {**kw, "seeds": args.seeds, "events": args.events},
+                       "spectra": spectra}, f, indent=1)
+        print(f"wrote {args.save}")
+    if args.compare:
+        with open(args.compare) as f:
+            other = json.load(f)
+        print(f"difference to {args.compare} ({other['settings']}):")
+        for k, (v, e) in spectra.items():
+            ov, oe = (np.asarray(x) for x in other["spectra"][k])
+            v, e = np.asarray(v), np.asarray(e)
+            ok = (e > 0) | (oe > 0)
+            pulls = (v - ov)[ok] / np.hypot(e, oe)[ok]
+            print(f"  {k:10s} ratio {v.sum() / ov.sum():.3f} chi2/ndf "
+                  f"{float((pulls**2).sum()):.1f}/{int(ok.sum())}; pulls "
+                  + " ".join(f"{x:+.1f}" for x in pulls))
     return 0
 
 

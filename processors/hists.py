@@ -164,9 +164,21 @@ class FlowCounts:
             raise ValueError(f"{kind}: contents of shape {data.shape}, expected {shape}")
         self.kind, self.data = kind, data
 
-    def fill(self, categories: dict[str, str], index: np.ndarray, weight: np.ndarray) -> None:
+    def fill(
+        self,
+        categories: dict[str, str],
+        index: np.ndarray,
+        weight: np.ndarray,
+        group: np.ndarray | None = None,
+    ) -> None:
         """``h.fill(**categories, <variable>=x, weight=weight)`` given ``index =
-        flow_index(edges, x)`` (several weights or subsets can share one bin search)."""
+        flow_index(edges, x)`` (several weights or subsets can share one bin search).
+
+        ``group``: per entry, the generated event it is a copy of (consecutive entries
+        with equal values are copies of one event, as in the forced-splitting background
+        files' ``genEventGroup``). Copies are correlated: the variance of a bin gets
+        (Σ of the group's weights in that bin)² per group instead of Σ w². ``None``: every
+        entry its own event (plain Σ w², as ``hist``)."""
         loc = tuple(vals.index(categories[ax]) for ax, vals in _category_axes(self.kind).items())
         if len(index) == 0:
             return
@@ -174,26 +186,37 @@ class FlowCounts:
         index = np.ascontiguousarray(index, dtype=np.int64)
         if w.shape != index.shape:
             raise ValueError(f"{len(index)} bin indices but {len(w)} weights")
-        _add_weights(self.data[(0, *loc)], self.data[(1, *loc)], index, w)
+        if group is None:
+            _add_weights(self.data[(0, *loc)], self.data[(1, *loc)], index, w)
+            return
+        g = _check_group(group, len(index))
+        one = np.ones((1, len(index)), np.bool_)
+        flat = self.data[(slice(None), *loc)].reshape(2, 1, -1)
+        _add_grouped(flat, np.zeros(1, np.int64), index, one, w.reshape(1, -1), g)
+        self.data[(slice(None), *loc)] = flat.reshape(self.data[(slice(None), *loc)].shape)
 
     def fill_masked(
         self,
         x: np.ndarray,
         targets: list[tuple[dict[str, str], np.ndarray, np.ndarray]],
+        group: np.ndarray | None = None,
     ) -> None:
         """For each ``(categories, mask, weight)`` of ``targets``:
-        ``fill(categories, flow_index(edges, x[mask]), weight[mask])``, in one numba pass
-        over ``x`` with one bin search per entry (the same bins, and the same additions in
-        the same order per slice, without temporaries)."""
+        ``fill(categories, flow_index(edges, x[mask]), weight[mask], group[mask])``, in
+        one numba pass over ``x`` with one bin search per entry (the same bins, and the
+        same additions in the same order per slice, without temporaries)."""
         edges = _edges(self.kind)
         x = np.asarray(x)
         grid = _grid(edges, x)
+        if group is not None:
+            group = _check_group(group, len(x))
         if grid is None or any(
             np.shape(m) != x.shape or np.shape(w) != x.shape for _, m, w in targets
         ):
             for cats, m, w in targets:
                 m = np.asarray(m, dtype=bool)
-                self.fill(cats, flow_index(edges, x[m]), np.asarray(w)[m])
+                self.fill(cats, flow_index(edges, x[m]), np.asarray(w)[m],
+                          None if group is None else group[m])
             return
         axes = _category_axes(self.kind)
         if not self.data.flags.c_contiguous:
@@ -208,7 +231,12 @@ class FlowCounts:
         ], dtype=np.int64)
         masks = np.stack([np.asarray(m, dtype=bool) for _, m, _ in targets])
         weights = np.stack([np.asarray(w, dtype=np.float64) for _, _, w in targets])
-        _add_masked(flat, slices, edges, np.ascontiguousarray(x), masks, weights, *grid)
+        x = np.ascontiguousarray(x)
+        if group is None:
+            _add_masked(flat, slices, edges, x, masks, weights, *grid)
+        else:
+            index = _flow_index_kernel(edges, x, *grid)
+            _add_grouped(flat, slices, index, masks, weights, group)
 
     def copy(self) -> FlowCounts:
         return FlowCounts(self.kind, self.data.copy())
@@ -236,6 +264,56 @@ class FlowCounts:
 
     def __repr__(self) -> str:
         return f"FlowCounts({self.kind!r}, sum of weights {self.data[0].sum():g})"
+
+
+def _check_group(group: np.ndarray, n: int) -> np.ndarray:
+    g = np.ascontiguousarray(group, dtype=np.int64)
+    if g.shape != (n,):
+        raise ValueError(f"{n} entries but {len(g)} event-group ids")
+    return g
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_grouped(data, slices, index, masks, weights, group):  # type: ignore[no-untyped-def]
+    """For each entry k in order and each target t with masks[t, k]: bin index[k] of slice
+    slices[t] gets weights[t, k] (data[0]); data[1] gets, per run of consecutive entries
+    with equal ``group`` and per (target, bin), the square of the run's summed weight.
+    With every group distinct this is Σ w² with the additions of :func:`_add_masked`."""
+    n_t = len(slices)
+    nb = data.shape[2]
+    part = np.zeros((n_t, nb))
+    used = np.zeros((n_t, nb), np.bool_)
+    tt = np.empty(n_t * nb, np.int64)
+    tb = np.empty(n_t * nb, np.int64)
+    nu = 0
+    cur = group[0] if len(group) else 0
+    for k in range(len(index)):
+        if group[k] != cur:
+            for u in range(nu):
+                t, b = tt[u], tb[u]
+                s = part[t, b]
+                data[1, slices[t], b] += s * s
+                part[t, b] = 0.0
+                used[t, b] = False
+            nu = 0
+            cur = group[k]
+        j = index[k]
+        if j < 0 or j >= nb:
+            raise IndexError("bin index out of range")
+        for t in range(n_t):
+            if masks[t, k]:
+                w = weights[t, k]
+                data[0, slices[t], j] += w
+                if not used[t, j]:
+                    used[t, j] = True
+                    tt[nu] = t
+                    tb[nu] = j
+                    nu += 1
+                part[t, j] += w
+    for u in range(nu):
+        t, b = tt[u], tb[u]
+        s = part[t, b]
+        data[1, slices[t], b] += s * s
 
 
 @numba.njit(cache=True, nogil=True)

@@ -10,6 +10,11 @@ Per event (weights: spec §2, interfaces §2):
       * eff^3 (lepton efficiency, 85 +- 5 %)        * veto (1, or 5 % for a 4th lepton)
       * ht_veto_efficiency (only when the file has no hadron-level content)
       * lifetime weight (signal, per alpha*eps^2 hypothesis).
+MC-statistical variance per bin: Σ w² over entries, except for files whose metadata names an
+``event_group_branch`` (the forced-splitting backgrounds' ``genEventGroup``): their copies
+of one generated event are correlated, and each run of consecutive copies contributes
+(Σ w in the bin)² (``processors.hists.FlowCounts.fill``). A run cut by a chunk boundary
+counts as two groups (slightly low variance for that one event).
 Random numbers: one generator per chunk (smearing.chunk_rng), drawn in a fixed order
 (3 normals per lepton in file order, then 3 per event for the vertex), shared by every
 systematic variation.
@@ -372,7 +377,14 @@ class DarkNuProcessor(processor.ProcessorABC):
         n_ev = len(events)
         is_signal = md.get("kind") == "signal"
         # every branch of the chunk in one batched read (processors.fastio)
-        cols = chunk_columns(events, preload_branches(signal=is_signal))
+        # Background copies of one generated event share an id (samples.nanoaod
+        # EVENT_GROUP_BRANCH): their weights are summed per bin before squaring.
+        group_branch = md.get("event_group_branch")
+        branches = preload_branches(signal=is_signal) + ([group_branch] if group_branch else [])
+        cols = chunk_columns(events, branches)
+        group = (
+            np.asarray(cols.flat(None, group_branch), dtype=np.int64) if group_branch else None
+        )
 
         leptons = _collections(cols)
         (ne, e_cols), (nm, m_cols) = leptons["Electron"], leptons["Muon"]
@@ -445,6 +457,7 @@ class DarkNuProcessor(processor.ProcessorABC):
         flat_k = {f: lep_k[f] for f in ("charge", "abs_pdgid")}
         flat_k["slot_index"] = np.arange(len(lep_vtx_k))  # three_leptons returns these indices
         norm_k, good_k, ht_k = norm[keep], good_evt[keep], ht[keep]
+        group_k = None if group is None else group[keep]
         life_k = {name: w[keep] for name, w in life_w.items()}
         smeared = smear_leptons_variations(  # angles shared by variations of one electron set
             model,
@@ -503,7 +516,7 @@ class DarkNuProcessor(processor.ProcessorABC):
                         entry["mll"].fill_masked(v.mll, [
                             ({"channel": ch, "region": region, "syst": syst}, m, w)
                             for syst, w in w_syst.items()
-                        ])
+                        ], group=group_k)
                     if "nominal" in w_syst:
                         w = w_syst["nominal"]
                         entry["cutflow"][ch] = cutflow(
@@ -516,11 +529,13 @@ class DarkNuProcessor(processor.ProcessorABC):
                         )
                         # 'all' counts every valid event of the chunk, pre-filtered or not
                         entry["cutflow"][ch]["all"] = np.array([all_sumw[name], n_valid])
-                        self._fill_control(entry["control"], masks[ch], ch, v, t, disp, w)
+                        self._fill_control(
+                            entry["control"], masks[ch], ch, v, t, disp, w, group_k
+                        )
         return {"chunks": {chunk_key: out_entries}}
 
     @staticmethod
-    def _fill_control(control, masks, ch, v, t, disp, w) -> None:  # type: ignore[no-untyped-def]
+    def _fill_control(control, masks, ch, v, t, disp, w, group) -> None:  # type: ignore[no-untyped-def]
         values = {
             "pt1": t.fields["pt"][:, 0],
             "pt2": t.fields["pt"][:, 1],
@@ -540,7 +555,7 @@ class DarkNuProcessor(processor.ProcessorABC):
             control[name].fill_masked(x, [
                 ({"channel": ch, "stage": "preselection"}, pre, w),
                 ({"channel": ch, "stage": "signal_region"}, sr, w),
-            ])
+            ], group=group)
 
     def postprocess(self, accumulator: Any) -> Any:
         return accumulator

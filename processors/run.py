@@ -114,8 +114,12 @@ def check_metadata(dataset: str, md: Mapping[str, Any]) -> None:
         )
 
 
-def check_file(path: str, *, treename: str = "Events", signal: bool = False) -> int:
-    """Open ``path`` and check the tree and branches; return its number of entries.
+def check_file(
+    path: str, *, treename: str = "Events", signal: bool = False, extra: tuple[str, ...] = ()
+) -> int:
+    """Open ``path`` and check the tree and branches (``extra``: more event-level branches
+    the sample's metadata names, e.g. its ``event_group_branch``); return its number of
+    entries.
 
     Raises :class:`InputFileError` naming the file (and branch/collection) otherwise.
     Truncation is detected from the basket positions in the tree metadata (no data read),
@@ -141,10 +145,16 @@ def check_file(path: str, *, treename: str = "Events", signal: bool = False) -> 
             ) from None
         have = set(tree.keys())
         need = dict(REQUIRED_BRANCHES, **(SIGNAL_BRANCHES if signal else {}))
+        if extra:
+            need["metadata"] = tuple(extra)
         for coll, branches in need.items():
             missing = [b for b in branches if b not in have]
             if missing:
-                what = f"collection {coll}" if coll else "event-level branches"
+                what = (
+                    f"collection {coll}"
+                    if coll not in ("", "metadata")
+                    else "event-level branches" + (" named in its metadata" if coll else "")
+                )
                 raise InputFileError(
                     f"input file {path}: {what} lacks branch(es) {', '.join(missing)}"
                 )
@@ -251,7 +261,10 @@ def run_processor(
         for path, tree in files.items():
             try:
                 expected[dataset] = expected.get(dataset, 0) + check_file(
-                    str(path), treename=tree or "Events", signal=md.get("kind") == "signal"
+                    str(path),
+                    treename=tree or "Events",
+                    signal=md.get("kind") == "signal",
+                    extra=(md["event_group_branch"],) if md.get("event_group_branch") else (),
                 )
                 ok[str(path)] = tree or "Events"
             except InputFileError as exc:

@@ -74,11 +74,13 @@ def write_nanoaod(
     zd_ctau_mm: np.ndarray | None = None,
     metadata: Mapping[str, Any] | None = None,
     basket_events: int = 50_000,
+    extra: Mapping[str, np.ndarray] | None = None,
 ) -> Path:
     """Write an ``Events`` tree (and ``darknu_metadata``) to ``path``.
 
     Collections are mappings field -> jagged array; missing fields are zero-filled
-    (``genPartIdx``/``genPartIdxMother``: -1).
+    (``genPartIdx``/``genPartIdxMother``: -1). ``extra``: more per-event branches
+    (e.g. ``genEventGroup``).
     """
     z = np.zeros(n_events, np.float32)
     data: dict[str, Any] = {
@@ -105,6 +107,8 @@ def write_nanoaod(
     data["MET_pt"], data["MET_phi"] = np.asarray(mpt, np.float32), np.asarray(mphi, np.float32)
     if zd_ctau_mm is not None:
         data["ZD_ctau"] = np.asarray(zd_ctau_mm, np.float32)
+    for k, v in (extra or {}).items():
+        data[k] = np.asarray(v)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with uproot.recreate(path) as f:

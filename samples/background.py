@@ -51,6 +51,7 @@ import numpy as np
 
 from darknu.errors import ParameterError, check_choice
 from darknu.parallel import ExecutorSpec, map_tasks
+from samples.nanoaod import EVENT_GROUP_BRANCH
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +105,12 @@ QUARK_EMISSIONS = 1
 #: dominates; the emissions cost ~1.2 and ~1.5 µs each, a Pythia W event ~300 µs).
 METHOD_DEFAULTS: dict[str, dict[str, int | float]] = {
     "sliced_fsrq": {"hard_fraction": 0.1, "fsr_emissions": 48, "quark_emissions": 12,
-                    "oversample": 8, "oversample_soft": 32},
+                    "oversample": 8, "oversample_soft": 32, "thin_keep": 0.2},
 }
 _DEFAULTS: dict[str, int | float] = {"hard_fraction": HARD_FRACTION,
                                      "fsr_emissions": FSR_EMISSIONS,
                                      "quark_emissions": QUARK_EMISSIONS, "oversample": 1,
-                                     "oversample_soft": 1}
+                                     "oversample_soft": 1, "thin_keep": 1.0}
 
 
 def method_default(method: str, name: str) -> int | float:
@@ -131,6 +132,17 @@ UNORDERED_SCALE_GEV = 1.0e4
 FILTER_PT_MIN_GEV = 1.0
 FILTER_ETA_MAX = 4.0
 FILTER_N_LEPTONS = 3
+#: Core selection of the written copies (:func:`core_copy`): copies outside it are thinned
+#: by the sliced methods (``thin_keep``). ≥ 3 e/μ with (e p_T > 3.5 GeV | μ p_T > 1.8 GeV)
+#: and |η| < 4, the hardest above 20 GeV: the loosest preselection of the default detector
+#: scenarios (run2: e 5, μ 3 GeV, |η| < 2.5; hllhc: e 5, μ 2 GeV, |η| < 4; leading 25 GeV;
+#: smearing/data/scenarios.toml) with margins for the smearing (electron p_T resolution
+#: ≤ 8%, muon ~2%: ≥ 3σ below each threshold). Only the 1 GeV-electron scenario and
+#: looser studies select non-core copies; thinning never biases them, it costs variance.
+CORE_E_PT_MIN_GEV = 3.5
+CORE_MU_PT_MIN_GEV = 1.8
+CORE_ETA_MAX = 4.0
+CORE_LEAD_PT_MIN_GEV = 20.0
 #: ``fsr:A2LL`` enhancement of the ``enhanced`` method (issue 2: weights of mean 1.000).
 A2LL_ENHANCEMENT = 20.0
 
@@ -202,6 +214,20 @@ def passes_gen_filter(leptons: Sequence[Lepton]) -> bool:
     """
     n = sum(1 for p in leptons if _pt(p) > FILTER_PT_MIN_GEV and abs(_eta(p)) < FILTER_ETA_MAX)
     return n >= FILTER_N_LEPTONS
+
+
+def core_copy(leptons: Sequence[Lepton]) -> bool:
+    """Core selection of a written copy (``CORE_*``): ≥ 3 e/μ with (e p_T > 3.5 GeV |
+    μ p_T > 1.8 GeV) and |η| < 4, the hardest of them above 20 GeV. Every copy passing
+    :func:`truth_preselection` passes it.
+
+    >>> mu = (13, 50.0, 30.0, 0.0, 40.0); e1 = (11, 5.0, 4.0, 0.0, 3.0); e2 = (-11, 5.0, 0.0, 4.0, 3.0)
+    >>> core_copy([mu, e1, e2]), core_copy([mu, e1, (-11, 3.0, 0.0, 2.0, 2.0)])
+    (True, False)
+    """
+    good = [_pt(p) for p in leptons if abs(_eta(p)) < CORE_ETA_MAX
+            and _pt(p) > (CORE_E_PT_MIN_GEV if abs(p[0]) == 11 else CORE_MU_PT_MIN_GEV)]
+    return len(good) >= 3 and max(good) > CORE_LEAD_PT_MIN_GEV
 
 
 def truth_preselection(leptons: Sequence[Lepton]) -> tuple[float, float, str] | None:
@@ -278,6 +304,10 @@ class JobTask:
     fsr_emissions: int | None = None
     #: ``sliced_fsrq`` only: forced photon emissions per final-state quark (sample Q).
     quark_emissions: int | None = None
+    #: ``sliced*`` only: survival probability of the written copies outside the core
+    #: selection (:func:`core_copy`); kept ones get weight / ``thin_keep`` (unbiased
+    #: Russian roulette, :class:`samples.background_sliced.CopyThinning`). 1: no thinning.
+    thin_keep: float | None = None
     #: ``sliced*`` only: ``"compiled"`` (numba kernels on a numpy copy of each record) or
     #: ``"python"`` (the reference implementation); identical results
     #: (samples.background_compiled).
@@ -403,7 +433,7 @@ def run_job(task: JobTask) -> JobResult:
         sumw_written += w
         n_written += 1
         if buf is not None:
-            buf.append_pythia(ev, weight=w, extra={"biasWeight": bias})
+            buf.append_pythia(ev, weight=w, extra={"biasWeight": bias, "genEventGroup": iev})
 
     def shower_photons(ev: Any) -> list[int]:
         # Shower photons only: photons from hadron decays (π⁰ → γγ, ...) are made after
@@ -584,6 +614,7 @@ def _write(task: JobTask, buf: Any, settings: list[str], *, sumw_gen: float, n_g
         "cpu_seconds": cpu,
         "darknu_version": getattr(darknu, "__version__", "unknown"),
         "job_digest": job_digest(task),
+        "event_group_branch": EVENT_GROUP_BRANCH,
         **(extra_meta or {}),
     }
     if not task.hadron_level:
@@ -621,7 +652,8 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
                reshowers: int = RESHOWERS, slice_pt: float = SLICE_PT_GEV,
                hard_fraction: float | None = None, fsr_emissions: int | None = None,
                quark_emissions: int | None = None,
-               oversample_soft: int | None = None) -> list[JobTask]:
+               oversample_soft: int | None = None,
+               thin_keep: float | None = None) -> list[JobTask]:
     """Validate the parameters and split the request into jobs (nothing is generated).
     Settings left ``None`` take the method's default (:func:`method_default`)."""
     from darknu.errors import check_range
@@ -639,6 +671,7 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
     fsr_emissions = d["fsr_emissions"] if fsr_emissions is None else fsr_emissions
     quark_emissions = d["quark_emissions"] if quark_emissions is None else quark_emissions
     oversample_soft = d["oversample_soft"] if oversample_soft is None else oversample_soft
+    thin_keep = d["thin_keep"] if thin_keep is None else thin_keep
     oversample = check_count("oversample", oversample, low=1, high=1000)
     oversample_soft = check_count("oversample_soft", oversample_soft, low=1, high=1000)
     reshowers = check_count("reshowers", reshowers, low=1, high=10000)
@@ -652,8 +685,13 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
 
         slice_pt = check_range("slice_pt", slice_pt, low=0.0, unit="GeV")
         hard_fraction = check_range("hard_fraction", hard_fraction, low=0.0, high=1.0)
+        thin_keep = check_range("thin_keep", thin_keep, low=0.0, high=1.0,
+                                high_inclusive=True)
         for n in per_job:
             check_sliced(process, slice_pt, hard_fraction, n)
+    elif thin_keep != 1.0:
+        raise ParameterError(f"thin_keep applies to the sliced methods {SLICED_METHODS}, "
+                             f"not {method!r}")
     tasks = []
     for j, n in enumerate(per_job):
         out = None
@@ -663,7 +701,8 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
         tasks.append(JobTask(process, method, s, n, seed, j, bool(hadron_level), out,
                              oversample, force, reshowers, slice_pt=slice_pt,
                              hard_fraction=hard_fraction, fsr_emissions=fsr_emissions,
-                             quark_emissions=quark_emissions, oversample_soft=oversample_soft))
+                             quark_emissions=quark_emissions, oversample_soft=oversample_soft,
+                             thin_keep=thin_keep))
     return tasks
 
 
@@ -686,6 +725,7 @@ def generate_background(
     fsr_emissions: int | None = None,
     quark_emissions: int | None = None,
     oversample_soft: int | None = None,
+    thin_keep: float | None = None,
 ) -> list[Path]:
     """Generate ``events`` Pythia events of ``process`` in ``jobs`` jobs; write ROOT files
     and the fileset entry ``<process>__nominal`` (``<process>_hadrons__nominal`` for
@@ -700,7 +740,9 @@ def generate_background(
     ``method="sliced_fsr"`` (experimental) adds ``fsr_emissions`` forced W-lepton photon
     emissions per event (:mod:`samples.background_fsr`); ``method="sliced_fsrq"``
     (experimental) also ``quark_emissions`` forced photon emissions per final-state quark;
-    ``oversample_soft``: splittings per shower photon of sample S. Settings left ``None``
+    ``oversample_soft``: splittings per shower photon of sample S; ``thin_keep`` (sliced
+    methods): survival probability of the written copies outside the core selection
+    (:func:`core_copy`; weight / ``thin_keep`` when kept). Settings left ``None``
     take the method's default (:data:`METHOD_DEFAULTS`, else the module constants).
     """
     from darknu.io import prepare_output_dir
@@ -711,7 +753,7 @@ def generate_background(
                        oversample=oversample, force=force, reshowers=reshowers,
                        slice_pt=slice_pt, hard_fraction=hard_fraction,
                        fsr_emissions=fsr_emissions, quark_emissions=quark_emissions,
-                       oversample_soft=oversample_soft)
+                       oversample_soft=oversample_soft, thin_keep=thin_keep)
     out = prepare_output_dir(out_dir, force=force, resume=True)
     done: dict[int, JobResult] = {}  # resume: jobs whose file is already there
     for t in tasks:
@@ -815,6 +857,11 @@ def register_cli(generate_subparsers: Any) -> None:
                    dest="quark_emissions",
                    help="method sliced_fsrq: forced photon emissions per final-state quark "
                         f"(default {METHOD_DEFAULTS['sliced_fsrq']['quark_emissions']})")
+    p.add_argument("--thin-keep", type=float, default=None, dest="thin_keep",
+                   help="sliced methods: probability to write a copy outside the core "
+                        "selection of the default detector scenarios (weight / it when "
+                        "written; default 1, sliced_fsrq "
+                        f"{METHOD_DEFAULTS['sliced_fsrq']['thin_keep']})")
     p.add_argument("--hadron-level", action="store_true",
                    help="MPI + hadronisation (for H_T-veto / isolation efficiencies)")
     p.add_argument("--out", required=True, type=Path)
@@ -833,7 +880,7 @@ def _cli(args: Any) -> int:
             oversample=args.oversample, reshowers=args.reshowers, force=args.force,
             slice_pt=args.slice_pt, hard_fraction=args.hard_fraction,
             fsr_emissions=args.fsr_emissions, quark_emissions=args.quark_emissions,
-            oversample_soft=args.oversample_soft))
+            oversample_soft=args.oversample_soft, thin_keep=args.thin_keep))
     print(f"wrote {n} background files and {args.out / 'fileset.json'}")
     return 0
 

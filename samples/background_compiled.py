@@ -29,28 +29,36 @@ from samples import pcg64
 from samples.pythia_record import RecordReader
 
 ENGINES = ("compiled", "python")
+#: Written copies collected before one ``EventBuffer.extend_columns`` call.
+_BATCH_COPIES = 4096
 
 
 class CompiledEngine:
     """Per-event driver of the compiled kernels for one ``sliced*`` job.
 
     ``presel``, ``aux``, ``hard_rows``, ``hard_buf`` are the job's lists (appended to as
-    the reference does); :attr:`totals` holds the running sums of the loose pairs, Σw
-    written and the copy count (indices ``samples.background_kernels.T_*``), accumulated
-    in the reference's order. The kernels draw from the states of ``rng`` and ``rng_q``
+    the reference does), ``thin`` its :class:`samples.background_sliced.CopyThinning`
+    (called per event with the event's copies in the reference's order); :attr:`totals`
+    holds the running sums of the loose pairs (indices ``samples.background_kernels.T_*``),
+    accumulated in the reference's order. The kernels draw from the states of ``rng`` and ``rng_q``
     (:mod:`samples.pcg64`), which are written back into the generators by :meth:`fill`;
     nothing else may draw from them in between.
     """
 
     def __init__(self, task: Any, *, rng: np.random.Generator, rng_q: np.random.Generator,
                  buf: Any, m_wlep: float, presel: list, aux: list, hard_rows: list,
-                 hard_buf: list) -> None:
+                 hard_buf: list, thin: Any) -> None:
         self.task = task
         self.rng, self.rng_q = rng, rng_q
         self._st, self._st_q = pcg64.state_of(rng), pcg64.state_of(rng_q)
         self.buf = buf
         self.m_wlep = float(m_wlep)
         self.presel, self.aux, self.hard_rows, self.hard_buf = presel, aux, hard_rows, hard_buf
+        self.thin = thin  # samples.background_sliced.CopyThinning
+        #: Written copies' columns not yet in ``buf`` (added in batches: one
+        #: ``extend_columns`` per ~4000 copies instead of one per event).
+        self._pending: list[tuple] = []
+        self._n_pending = 0
         self.totals = np.zeros(K.N_TOTALS)
         self.forced_fsr = task.method in ("sliced_fsr", "sliced_fsrq")
         self.forced_q = task.method == "sliced_fsrq"
@@ -69,20 +77,22 @@ class CompiledEngine:
                 self.forced_q, int(t.fsr_emissions), int(t.quark_emissions), self.m_wlep,
                 self._st, self._st_q, self._atab, self.totals)
         out = self._fast(event, K.soft_event_at, args)
-        rec = None
         if out is None:
             rec = self._read(event)
             out = K.soft_event(rec, *args)
+        else:
+            *out, rec = out
         self._collect(event, rec, iev, *out)
 
     def hard_event(self, event: Any, w_h: float, iev: int) -> None:
         """One event of sample H (its hard-process photon split)."""
         args = (float(w_h), int(self.task.oversample), self._st, self._atab, self.totals)
         out = self._fast(event, K.hard_event_at, args)
-        rec = None
         if out is None:
             rec = self._read(event)
             out = K.hard_event(rec, *args)
+        else:
+            *out, rec = out
         self._collect(event, rec, iev, *out)
 
     def _read(self, event: Any) -> Any:
@@ -91,7 +101,8 @@ class CompiledEngine:
 
     def _fast(self, event: Any, kernel: Any, args: tuple) -> tuple | None:
         """``kernel`` on the event's particle array read in place (one compiled call), once
-        the reader is verified; ``None`` when the record must go through
+        the reader is verified: its outputs and the record; ``None`` when the record must go
+        through
         :meth:`RecordReader.read` (verification, fallback, or an id new to the table —
         nothing has been drawn then)."""
         reader = self._reader
@@ -106,9 +117,12 @@ class CompiledEngine:
 
     def _collect(self, event: Any, rec: Any, iev: int, f: np.ndarray, irow: np.ndarray,
                  mv_i: np.ndarray, mv_p: np.ndarray) -> None:
-        """Append the preselected rows (and write the copies) in the kernels' order."""
+        """Append the preselected rows, thin the copies and write those kept, in the
+        kernels' order."""
         if len(f) == 0:
             return
+        core = f[:, K.C_CORE] != 0
+        fac = None if core.all() else self.thin.factors(core)
         for row in f[f[:, K.C_PRESEL] != 0].tolist():
             part = int(row[K.C_PART])
             if part == 1:
@@ -116,32 +130,53 @@ class CompiledEngine:
             self.presel.append((row[K.C_MLL], row[K.C_LEAD], row[K.C_W], iev,
                                 int(row[K.C_FLAV])))
             self.aux.append((int(row[K.C_ORIGIN]), row[K.C_PTG], row[K.C_SCALE], part))
+        if fac is not None:
+            kept = fac != 0
+            f, irow, fac = f[kept], irow[kept], fac[kept]  # copies: f is changed below
+            if not len(f):
+                return
+            f[:, K.C_W] *= fac
+            f[:, K.C_BIAS] *= fac
+        hard = f[:, K.C_PART] == 1
+        self.thin.written(f[~hard, K.C_W], False)
+        self.thin.written(f[hard, K.C_W], True)
         if self.buf is not None:
-            base = len(self.buf)
-            self.hard_buf.extend(base + int(c) for c in np.flatnonzero(f[:, K.C_PART] == 1))
-            self._write(event, rec, f, irow, mv_i, mv_p)
+            base = len(self.buf) + self._n_pending
+            if hard.any():
+                self.hard_buf.extend((base + np.flatnonzero(hard)).tolist())
+            self._write(event, rec, f, irow, mv_i, mv_p, iev)
 
     def _write(self, event: Any, rec: Any, f: np.ndarray, irow: np.ndarray, mv_i: np.ndarray,
-               mv_p: np.ndarray) -> None:
+               mv_p: np.ndarray, iev: int) -> None:
         """Append the event's written copies to the buffer: NanoAOD columns computed from
         the record with the copies' edits (``samples.background_kernels.copies_columns``),
         the compiled twin of the ``write_*_copy`` helpers + ``EventBuffer.append_pythia``."""
         if rec is None:
             rec = self._read(event)
-        gf, gi, ef, ei, uf, ui, hf, hi, counts, met, vtx = K.copies_columns(rec, f, irow,
-                                                                           mv_i, mv_p)
-        self.buf.extend_columns({"GenPart": (gf, gi), "Electron": (ef, ei), "Muon": (uf, ui),
-                                 "ChargedHadron": (hf, hi)}, counts, met, vtx, f[:, K.C_W],
-                                extra={"biasWeight": f[:, K.C_BIAS]})
+        cols = K.copies_columns(rec, f, irow, mv_i, mv_p)
+        self._pending.append((*cols, f[:, K.C_W], f[:, K.C_BIAS], np.full(len(f), iev)))
+        self._n_pending += len(f)
+        if self._n_pending >= _BATCH_COPIES:
+            self._flush()
 
-    def fill(self, loose: dict, stats: dict) -> None:
-        """Copy the running totals into the job's ``loose`` and ``stats`` dicts; hand the
-        random-number states back to the generators."""
+    def _flush(self) -> None:
+        """Move the pending copies into the buffer (same order, one call)."""
+        if not self._pending:
+            return
+        parts = [np.concatenate(x) for x in zip(*self._pending, strict=True)]
+        gf, gi, ef, ei, uf, ui, hf, hi, counts, met, vtx, w, bias, group = parts
+        self._pending, self._n_pending = [], 0
+        self.buf.extend_columns({"GenPart": (gf, gi), "Electron": (ef, ei), "Muon": (uf, ui),
+                                 "ChargedHadron": (hf, hi)}, counts, met, vtx, w,
+                                extra={"biasWeight": bias, "genEventGroup": group})
+
+    def fill(self, loose: dict) -> None:
+        """Copy the running totals into the job's ``loose`` dict; hand the random-number
+        states back to the generators; move the pending copies into the buffer."""
+        if self.buf is not None:
+            self._flush()
         pcg64.restore(self.rng, self._st)
         pcg64.restore(self.rng_q, self._st_q)
         t = self.totals
         loose[11, 0], loose[13, 0] = float(t[K.T_LOOSE_E_S]), float(t[K.T_LOOSE_MU_S])
         loose[11, 1], loose[13, 1] = float(t[K.T_LOOSE_E_H]), float(t[K.T_LOOSE_MU_H])
-        stats["sumw_written_S"] = float(t[K.T_SUMW_S])
-        stats["sumw_written_H"] = float(t[K.T_SUMW_H])
-        stats["written"] = int(t[K.T_N])

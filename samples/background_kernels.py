@@ -64,7 +64,8 @@ ORIGIN_FORCED_FSR, ORIGIN_FORCED_QUARK = 4, 5
 C_W, C_BIAS, C_ORIGIN, C_PTG, C_SCALE, C_PART, C_PRESEL, C_MLL, C_LEAD, C_FLAV = range(10)
 C_LM, C_LP, C_GSTAR, C_REC = 10, 14, 18, 22  # four-vectors of the split
 C_MPAIR, C_PHOTON, C_PTEVOL, C_NU = 26, 27, 31, 32  # m_ℓℓ; forced photon; its scale; ν (D)
-N_FCOLS = 36
+C_CORE = 36  # 1: the copy passes samples.background.core_copy (never thinned)
+N_FCOLS = 37
 #: Columns of the per-copy int rows: kind (0 split of a record photon, 1 sample D, 2 sample
 #: Q), lepton id, photon/radiator index, splitting recoiler, ν index (D), moved range (Q).
 I_KIND, I_LID, I_RAD, I_REC, I_NU, I_MOV0, I_MOV1 = range(7)
@@ -76,6 +77,8 @@ N_TOTALS = 7
 
 _PHOTON_PT_MIN = 2.0  # samples.background.PHOTON_PT_MIN_GEV
 _FILTER_PT_MIN, _FILTER_ETA_MAX, _FILTER_N = 1.0, 4.0, 3  # samples.background.FILTER_*
+# samples.background.CORE_* (tests/samples/test_thinning.py checks they agree)
+_CORE_E_PT, _CORE_MU_PT, _CORE_ETA, _CORE_LEAD = 3.5, 1.8, 4.0, 20.0
 
 # ----------------------------------------------------------------------------- numerics
 
@@ -744,6 +747,27 @@ def _filter(pt, eta, n):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_JIT)
+def _core(lep, n, pt, eta):  # type: ignore[no-untyped-def]
+    """``samples.background.core_copy`` (p_T, η from :func:`lepton_kinematics`)."""
+    k = 0
+    lead = 0.0
+    for i in range(n):
+        if abs(eta[i]) < _CORE_ETA and pt[i] > (_CORE_E_PT if abs(lep[i, 0]) == 11
+                                                else _CORE_MU_PT):
+            k += 1
+            lead = max(lead, pt[i])
+    return k >= 3 and lead > _CORE_LEAD
+
+
+@numba.njit(**_JIT)
+def core_copy(lep, n):  # type: ignore[no-untyped-def]
+    """``samples.background.core_copy`` of the first ``n`` rows."""
+    pt, eta = np.empty(n), np.empty(n)
+    lepton_kinematics(lep, n, pt, eta)
+    return _core(lep, n, pt, eta)
+
+
+@numba.njit(**_JIT)
 def _preselection(lep, n, pt, eta):  # type: ignore[no-untyped-def]
     g0 = g1 = g2 = -1
     ng = 0
@@ -879,6 +903,7 @@ def _record(f, irow, k, new, n, pt, eta, w, bias, origin, pt_g, scale, part, tot
     row[C_W], row[C_BIAS], row[C_ORIGIN], row[C_PTG] = w, bias, origin, pt_g
     row[C_SCALE], row[C_PART] = scale, part
     row[C_PRESEL], row[C_MLL], row[C_LEAD], row[C_FLAV] = (1.0 if ok else 0.0), mll, lead, flav
+    row[C_CORE] = 1.0 if _core(new, n, pt, eta) else 0.0
     tot[T_SUMW_H if part == 1 else T_SUMW_S] += w
     tot[T_N] += 1.0
 
@@ -1223,15 +1248,15 @@ def soft_event_at(addr, n, size, keys, ctypes_, hadrons, w_py, p_cut, over,  # t
     """:func:`soft_event` on the record copied from ``addr`` (see
     :meth:`samples.pythia_record.RecordReader.locate`): one call per event. Returns its
     outputs and ``False``, or empty outputs and ``True`` (nothing drawn) when an id is
-    missing from the id table."""
+    missing from the id table; the record is returned too (for the written copies)."""
     rec, miss = _record_at(addr, n, size, keys, ctypes_, hadrons)
     if miss:
         f, irow, mv_i, mv_p = _empty_outputs()
-        return f, irow, mv_i, mv_p, True
+        return f, irow, mv_i, mv_p, rec, True
     f, irow, mv_i, mv_p = soft_event(rec, w_py, p_cut, over, forced_fsr, forced_q,
                                      fsr_emissions, quark_emissions, m_wlep, rng, rng_q,
                                      atab, tot)
-    return f, irow, mv_i, mv_p, False
+    return f, irow, mv_i, mv_p, rec, False
 
 
 @numba.njit(**_JIT)
@@ -1241,9 +1266,9 @@ def hard_event_at(addr, n, size, keys, ctypes_, hadrons, w_h, over, rng, atab,  
     rec, miss = _record_at(addr, n, size, keys, ctypes_, hadrons)
     if miss:
         f, irow, mv_i, mv_p = _empty_outputs()
-        return f, irow, mv_i, mv_p, True
+        return f, irow, mv_i, mv_p, rec, True
     f, irow, mv_i, mv_p = hard_event(rec, w_h, over, rng, atab, tot)
-    return f, irow, mv_i, mv_p, False
+    return f, irow, mv_i, mv_p, rec, False
 
 
 @numba.njit(**_JIT)

@@ -109,9 +109,10 @@ def _w_decay_final(ev: Any) -> tuple[int, int]:
 
 
 def write_split_copy(buf: Any, ev: Any, ig: int, ir: int, lid: int, sp: Any, w: float,
-                     bias: float) -> None:
+                     bias: float, group: int) -> None:
     """Append to ``buf`` the copy of ``ev`` in which photon ``ig`` is split as ``sp`` (into
-    ``lid``, recoiler ``ir``); ``ev`` is restored afterwards."""
+    ``lid``, recoiler ``ir``; ``group``: the Pythia event's index); ``ev`` is restored
+    afterwards."""
     g, r = ev[ig], ev[ir]
     pg = (g.e(), g.px(), g.py(), g.pz())
     pr = (r.e(), r.px(), r.py(), r.pz())
@@ -120,14 +121,15 @@ def write_split_copy(buf: Any, ev: Any, ig: int, ir: int, lid: int, sp: Any, w: 
 
     bg._apply_split(ev, ig, ir, lid, sp)
     try:
-        buf.append_pythia(ev, weight=w, extra={"biasWeight": bias})
+        buf.append_pythia(ev, weight=w, extra={"biasWeight": bias, "genEventGroup": group})
     finally:
         bg._undo_split(ev, ig, ir, pg, pr, status)
 
 
 def write_lepton_emission_copy(buf: Any, ev: Any, i_lep: int, i_nu: int, lid: int, sp: Any,
                                photon: tuple[float, ...], pt_evol: float,
-                               nu: tuple[float, ...], w: float, bias: float) -> None:
+                               nu: tuple[float, ...], w: float, bias: float,
+                               group: int) -> None:
     """Append to ``buf`` the copy of ``ev`` with a forced W-lepton photon (sample D): the
     lepton takes ``sp.recoiler``, the neutrino ``nu``, the photon (status 51, mother the
     lepton, scale ``pt_evol``) is split as ``sp``; ``ev`` is restored afterwards."""
@@ -146,7 +148,7 @@ def write_lepton_emission_copy(buf: Any, ev: Any, i_lep: int, i_nu: int, lid: in
         ig = ev.append(22, 51, i_lep, 0, 0, 0, 0, 0, x, y, z, e, 0.0)
         ev[ig].scale(pt_evol)
         bg._apply_split(ev, ig, i_lep, lid, sp)  # sets the lepton to sp.recoiler
-        buf.append_pythia(ev, weight=w, extra={"biasWeight": bias})
+        buf.append_pythia(ev, weight=w, extra={"biasWeight": bias, "genEventGroup": group})
     finally:
         while ev.size() > n0:
             ev.popBack()
@@ -157,7 +159,7 @@ def write_lepton_emission_copy(buf: Any, ev: Any, i_lep: int, i_nu: int, lid: in
 def write_quark_emission_copy(buf: Any, ev: Any, iq: int, i_sr: int, lid: int, sp: Any,
                               photon: tuple[float, ...], pt_evol: float,
                               moved: dict[int, tuple[float, ...]], w: float,
-                              bias: float) -> None:
+                              bias: float, group: int) -> None:
     """Append to ``buf`` the copy of ``ev`` with a forced final-state-quark photon (sample
     Q): the particles of ``moved`` take their new momenta, the photon (status 51, mother
     the quark, scale ``pt_evol``) is split as ``sp`` against ``i_sr``; ``ev`` is restored
@@ -175,12 +177,63 @@ def write_quark_emission_copy(buf: Any, ev: Any, iq: int, i_sr: int, lid: int, s
         ig = ev.append(22, 51, iq, 0, 0, 0, 0, 0, x, y, z, e, 0.0)
         ev[ig].scale(pt_evol)
         bg._apply_split(ev, ig, i_sr, lid, sp)
-        buf.append_pythia(ev, weight=w, extra={"biasWeight": bias})
+        buf.append_pythia(ev, weight=w, extra={"biasWeight": bias, "genEventGroup": group})
     finally:
         while ev.size() > n0:
             ev.popBack()
         for j, v in saved.items():
             ev[j].p(v)
+
+
+class CopyThinning:
+    """Russian roulette of the written copies outside the core selection.
+
+    A copy passing :func:`samples.background.core_copy` is always written with its weight;
+    any other copy is written with probability ``keep`` and weight / ``keep`` (one uniform
+    draw of its own stream per such copy, in the order the copies are made), so every
+    weighted distribution keeps its expectation under any selection. The core contains
+    every copy the default detector scenarios can select, so their templates (and the
+    truth preselection's statistics) are unchanged; the 1 GeV-electron scenario sees the
+    thinned copies (variance, not bias). Both engines call it in the same order and
+    write the same copies.
+    """
+
+    def __init__(self, keep: float, seed: int, job: int) -> None:
+        self.keep = float(keep)
+        self.boost = 1.0 / self.keep
+        self.rng = np.random.default_rng([seed, job, 0xBAC9])
+        self.kept = {False: [], True: []}  # written weights: S-like parts / sample H
+        self.n_dropped = 0
+
+    def factor(self, core: bool) -> float:
+        """Weight factor of one copy: 1 (core, or no thinning), 1/keep, or 0 (dropped)."""
+        if core or self.keep >= 1.0:
+            return 1.0
+        if self.rng.random() < self.keep:
+            return self.boost
+        self.n_dropped += 1
+        return 0.0
+
+    def factors(self, core: np.ndarray) -> np.ndarray:
+        """:meth:`factor` of the copies of one event at once (the same draws)."""
+        out = np.ones(len(core))
+        if self.keep < 1.0:
+            nc = ~core
+            u = self.rng.random(int(np.count_nonzero(nc)))
+            drop = u >= self.keep
+            out[nc] = np.where(drop, 0.0, self.boost)
+            self.n_dropped += int(np.count_nonzero(drop))
+        return out
+
+    def written(self, weights: Any, hard: bool) -> None:
+        """Record the weights of written copies (of sample H if ``hard``)."""
+        self.kept[bool(hard)].extend(np.atleast_1d(np.asarray(weights, dtype=float)).tolist())
+
+    def sums(self) -> tuple[float, float, int]:
+        """(Σw written of S, D and Q; of H; number of copies written); exact sums
+        (``math.fsum``), independent of the order."""
+        return (math.fsum(self.kept[False]), math.fsum(self.kept[True]),
+                len(self.kept[False]) + len(self.kept[True]))
 
 
 def run_sliced_job(task: Any) -> Any:
@@ -233,12 +286,13 @@ def run_sliced_job(task: Any) -> Any:
     aux: list[tuple[int, float, float, int]] = []
     hard_rows: list[int] = []  # presel rows of H (rescaled at the end)
     hard_buf: list[int] = []  # buffer entries of H
-    stats = {"written": 0, "sumw_written_S": 0.0, "sumw_written_H": 0.0}
+    thin = CopyThinning(task.thin_keep, task.seed, task.job)
 
     def record(leps: list[Any], w: float, iev: int, bias: float, origin: int,
-               pt_g: float, scale: float, part: int) -> None:
-        """Statistics of a copy that passed the generation filter (the file entry is
-        written by the caller, see :func:`write_split_copy`)."""
+               pt_g: float, scale: float, part: int) -> float:
+        """Statistics of a copy that passed the generation filter; returns its thinning
+        factor (0: not written; the file entry is written by the caller with weight × the
+        factor, see :func:`write_split_copy`)."""
         for fl in (11, 13):
             if bg.loose_pair(leps, flavour=fl):
                 loose[fl, int(part == 1)] += w
@@ -248,10 +302,12 @@ def run_sliced_job(task: Any) -> Any:
                 hard_rows.append(len(presel))
             presel.append((r[0], r[1], w, iev, 0 if r[2] == "ee" else 1))
             aux.append((origin, pt_g, scale, part))
-        stats["sumw_written_H" if part == 1 else "sumw_written_S"] += w
-        stats["written"] += 1
-        if buf is not None and part == 1:
-            hard_buf.append(len(buf))
+        fac = thin.factor(bg.core_copy(leps))
+        if fac:
+            thin.written(w * fac, part == 1)
+            if buf is not None and part == 1:
+                hard_buf.append(len(buf))
+        return fac
 
     def split(ev: Any, ig: int, fl_all: list[Any], w_ev: float, iev: int, scale: float,
               origin: int, over: int, part: int) -> None:
@@ -276,9 +332,10 @@ def run_sliced_job(task: Any) -> Any:
                 new.append((-lid, *sp.lepton_plus))
                 if not bg.passes_gen_filter(new):
                     continue
-                record(new, w_ev * bias, iev, bias, origin, pt_g, scale, part)
-                if buf is not None:
-                    write_split_copy(buf, ev, ig, ir, lid, sp, w_ev * bias, bias)
+                fac = record(new, w_ev * bias, iev, bias, origin, pt_g, scale, part)
+                if buf is not None and fac:
+                    write_split_copy(buf, ev, ig, ir, lid, sp, w_ev * bias * fac, bias * fac,
+                                     iev)
 
     def emit_split(ev: Any, i_lep: int, i_nu: int, em: Any, fl_all: list[Any], w_ev: float,
                    iev: int, origin: int = ORIGIN_FORCED_FSR) -> None:
@@ -295,12 +352,12 @@ def run_sliced_job(task: Any) -> Any:
                    (-lid, *sp.lepton_plus)]
             if not bg.passes_gen_filter(new):
                 continue
-            record(new, w_ev * bias, iev, bias / task.fsr_emissions, origin,
-                   math.hypot(em.photon[1], em.photon[2]), em.pt_evol, 2)
-            if buf is not None:
+            fac = record(new, w_ev * bias, iev, bias / task.fsr_emissions, origin,
+                         math.hypot(em.photon[1], em.photon[2]), em.pt_evol, 2)
+            if buf is not None and fac:
                 write_lepton_emission_copy(buf, ev, i_lep, i_nu, lid, sp, em.photon,
-                                           em.pt_evol, em.recoiler, w_ev * bias,
-                                           bias / task.fsr_emissions)
+                                           em.pt_evol, em.recoiler, w_ev * bias * fac,
+                                           bias / task.fsr_emissions * fac, iev)
 
     def emit_split_quark(ev: Any, iq: int, ir: int, r_in: bool, em: Any, q_old: Any,
                          r_old: Any, fl_all: list[Any], w_ev: float, iev: int,
@@ -357,11 +414,12 @@ def run_sliced_job(task: Any) -> Any:
             if not bg.passes_gen_filter(new):
                 continue
             pt_g = math.hypot(pg[1], pg[2])
-            record(new, w_ev * bias, iev, bias / task.quark_emissions, ORIGIN_FORCED_QUARK,
-                   pt_g, em.pt_evol, 3)
-            if buf is not None:
+            fac = record(new, w_ev * bias, iev, bias / task.quark_emissions,
+                         ORIGIN_FORCED_QUARK, pt_g, em.pt_evol, 3)
+            if buf is not None and fac:
                 write_quark_emission_copy(buf, ev, iq, i_sr, lid, sp, pg, em.pt_evol, moved,
-                                          w_ev * bias, bias / task.quark_emissions)
+                                          w_ev * bias * fac,
+                                          bias / task.quark_emissions * fac, iev)
 
     # ---- sample S: inclusive W, forced splitting, ISR photons above p_cut vetoed.
     py = make(s_settings)
@@ -382,7 +440,8 @@ def run_sliced_job(task: Any) -> Any:
     engine = None
     if task.engine == "compiled":
         engine = CompiledEngine(task, rng=rng, rng_q=rng_q, buf=buf, m_wlep=m_wlep,
-                                presel=presel, aux=aux, hard_rows=hard_rows, hard_buf=hard_buf)
+                                presel=presel, aux=aux, hard_rows=hard_rows, hard_buf=hard_buf,
+                                thin=thin)
         engine.use(py)
     for iev in range(n_soft):
         if not py.next():
@@ -498,7 +557,8 @@ def run_sliced_job(task: Any) -> Any:
         sigma_h_mb = sigma_h_err_mb = 0.0
     cpu_h = time.process_time() - t_h0
     if engine is not None:
-        engine.fill(loose, stats)
+        engine.fill(loose)
+    sumw_written_s, sumw_written_h, n_written = thin.sums()
 
     # H weights per generated S event: (σ_H/σ_W) · ΣwS / ΣwH.
     factor = (sigma_h_mb / sigma_w_mb) * sumw_gen / sumw_h if sumw_h > 0 else 0.0
@@ -508,7 +568,7 @@ def run_sliced_job(task: Any) -> Any:
     if buf is not None:
         for i in hard_buf:
             buf._weights[i] *= factor  # noqa: SLF001 (H weights known only at the end)
-    sumw_written = stats["sumw_written_S"] + factor * stats["sumw_written_H"]
+    sumw_written = sumw_written_s + factor * sumw_written_h
     cpu = time.process_time() - t0
     settings = [*s_settings, "# sample H:", *h_settings]
     extra_meta = {
@@ -518,6 +578,11 @@ def run_sliced_job(task: Any) -> Any:
         "sigma_pythia_H_mb": sigma_h_mb, "sigma_pythia_H_err_mb": sigma_h_err_mb,
         "weight_factor_H": factor, "cpu_seconds_S": cpu_s, "cpu_seconds_H": cpu_h,
         "oversample_soft": task.oversample_soft,
+        "thin_keep": task.thin_keep, "n_thinned_away": thin.n_dropped,
+        "thinning": "copies failing the core selection (>= 3 e/mu with e pT > "
+                    f"{bg.CORE_E_PT_MIN_GEV} | mu pT > {bg.CORE_MU_PT_MIN_GEV} GeV, |eta| < "
+                    f"{bg.CORE_ETA_MAX}, hardest > {bg.CORE_LEAD_PT_MIN_GEV} GeV) written with "
+                    "probability thin_keep and weight / thin_keep",
     }
     if forced_fsr:
         from samples.background_fsr import X_CUT as _xc
@@ -533,7 +598,7 @@ def run_sliced_job(task: Any) -> Any:
                          cpu=cpu, extra_meta=file_meta)
     return bg.JobResult(task=task, path=path, n_generated=task.events - n_fail - n_fail_h,
                         n_failed=n_fail + n_fail_h, sumw_generated=sumw_gen,
-                        sumw_written=sumw_written, n_written=stats["written"], cpu_seconds=cpu,
+                        sumw_written=sumw_written, n_written=n_written, cpu_seconds=cpu,
                         loose_ee=loose[11, 0] + factor * loose[11, 1],
                         loose_mumu=loose[13, 0] + factor * loose[13, 1], presel=presel_arr,
                         settings=settings,

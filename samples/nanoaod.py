@@ -110,6 +110,17 @@ def _is_hadron_id(aid: int) -> bool:
     return 100 <= aid < 1_000_000 and (aid // 10) % 10 != 0
 
 
+#: Extra event-level branches stored as integers (the others are float64).
+#: ``genEventGroup``: index of the Pythia event a background copy was made from (copies of
+#: one Pythia event share it and are consecutive in the file; they are correlated, so the
+#: processor sums their weights per bin before squaring for the MC-statistical variance).
+INT_EXTRA = frozenset({"genEventGroup"})
+#: Name of that branch, recorded as ``event_group_branch`` in the file metadata.
+EVENT_GROUP_BRANCH = "genEventGroup"
+#: Basket compression of the files (:func:`write_nanoaod`): uproot's algorithm and level.
+COMPRESSION = ("LZ4", 1)
+
+
 class EventBuffer:
     """Collects Pythia events as flat columns; :func:`write_nanoaod` writes them.
 
@@ -237,7 +248,7 @@ class EventBuffer:
         self._weights.append(float(weight))
         if self._extra is not None:
             for k, v in (extra or {}).items():
-                self._extra[k].append(float(v))
+                self._extra[k].append(int(v) if k in INT_EXTRA else float(v))
 
     def extend_columns(self, columns: dict[str, tuple[Any, Any]], counts: Any, met: Any,
                        vtx: Any, weights: Any, extra: dict[str, Any] | None = None) -> None:
@@ -265,21 +276,24 @@ class EventBuffer:
             fl, it = columns[name]
             cols = self._cols[name]
             # Stored at the file's precision (the rounding to_arrays applies to the lists
-            # of append_pythia): half the memory of the largest buffers.
+            # of append_pythia): half the memory of the largest buffers. One cast per
+            # collection; the fields are (strided) views of it.
+            fl = fl.astype(np.float32)
             for j, f in enumerate(ff):
-                cols[f].append(fl[:, j].astype(np.float32))
-            it = it.reshape(len(it), len(fi))
+                cols[f].append(fl[:, j])
+            it = it.reshape(len(it), len(fi)).astype(np.int32)
             for j, f in enumerate(fi):
-                cols[f].append(it[:, j].astype(np.int32))
+                cols[f].append(it[:, j])
             self._counts[name].extend(counts[:, c].tolist())
         for k in range(3):
             self._vtx[k].extend(vtx[:, k].tolist())
         self._met[0].extend(met[:, 0].tolist())
         self._met[1].extend(met[:, 1].tolist())
-        self._weights.extend(float(w) for w in weights)
+        self._weights.extend(np.asarray(weights, dtype=float).tolist())
         if self._extra is not None:
             for k, v in (extra or {}).items():
-                self._extra[k].extend(float(x) for x in v)
+                self._extra[k].extend(
+                    np.asarray(v, dtype=np.int64 if k in INT_EXTRA else float).tolist())
         if any(len(x) != len(self._weights) for x in self._counts.values()) or n != len(counts):
             raise ParameterError("extend_columns: counts and weights describe different events")
 
@@ -430,7 +444,7 @@ class EventBuffer:
             out["ZD_ctau"] = np.asarray(self._zd_ctau, dtype=np.float64)
         for k, v in (self._extra or {}).items():
             if not (self.with_zd and k == "ZD_ctau"):
-                out[k] = np.asarray(v, dtype=np.float64)
+                out[k] = np.asarray(v, dtype=np.int64 if k in INT_EXTRA else np.float64)
         return out
 
 
@@ -442,6 +456,11 @@ def write_nanoaod(
     overwrite: bool = False,
 ) -> Path:
     """Write ``buffer`` to ``path`` (tree ``Events`` + TObjString ``darknu_metadata``), atomically.
+
+    Baskets are LZ4-compressed (level 1, :data:`COMPRESSION`): measured on an 8000-event
+    ``sliced_fsrq`` job (69.5k copies), 0.46 s CPU to write against 1.08 s with uproot's
+    default ZLIB(1), for a 1.46× larger file (21.0 vs 14.4 MB) that reads slightly
+    faster; ROOT and uproot read it natively (uproot needs ``lz4`` and ``xxhash``).
 
     ``run`` = ``metadata["seed"]``, ``luminosityBlock`` = ``metadata["job"] + 1``,
     ``event`` = 1..N, so (run, luminosityBlock, event) is unique across the jobs of a
@@ -480,7 +499,9 @@ def write_nanoaod(
     }
     branches.update(arrays)
     with atomic_path(path, overwrite=overwrite) as tmp:
-        with uproot.recreate(tmp, uuid_function=_content_uuids(branches, meta)) as f:
+        with uproot.recreate(
+            tmp, uuid_function=_content_uuids(branches, meta), compression=getattr(uproot, COMPRESSION[0])(COMPRESSION[1])
+        ) as f:
             tree = f.mktree(
                 "Events",
                 {k: v.type if isinstance(v, ak.Array) else v.dtype for k, v in branches.items()},

@@ -35,7 +35,8 @@ def jag(rows: list[list[Any]], dtype: Any = np.float64) -> ak.Array:
 def write_events(path: Path, events: list[dict[str, Any]], metadata: dict[str, Any]) -> Path:
     """Write hand-built events.
 
-    Each: {"leptons": [lep...], "hadrons": [(pt, eta)], "weight": w, "ctau": c}.
+    Each: {"leptons": [lep...], "hadrons": [(pt, eta)], "weight": w, "ctau": c,
+    "group": g} (``group`` given for every event or none: the ``genEventGroup`` branch).
     """
 
     def coll(flav: int) -> dict[str, Any]:
@@ -84,6 +85,11 @@ def write_events(path: Path, events: list[dict[str, Any]], metadata: dict[str, A
         gen_weight=np.array([ev.get("weight", 1.0) for ev in events]),
         zd_ctau_mm=ctau,
         metadata=metadata,
+        extra=(
+            {"genEventGroup": np.array([ev["group"] for ev in events], np.int64)}
+            if events and "group" in events[0]
+            else None
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from processors.hists import (
     FlowCounts,
     flow_index,
     new_control_hist,
+    _category_axes,
     new_mll_hist,
 )
 
@@ -96,3 +97,57 @@ def test_fill_masked_equals_fill_of_the_selection():
         for cat, m, w in targets:
             d.fill(cat, flow_index(edges, x.astype(np.float32)[m]), w[m])
         assert c.data.tobytes() == d.data.tobytes()
+
+
+def test_grouped_variance_sums_copies_before_squaring():
+    cats = {"channel": "ee", "region": "prompt", "syst": "nominal"}
+    # entries 0, 1: copies of event 7 in bin 5; entry 2: event 7 in bin 6; entry 3: event 8
+    idx = np.array([5, 5, 6, 5])
+    w = np.array([1.0, 2.0, 0.5, 4.0])
+    g = np.array([7, 7, 7, 8])
+    h = FlowCounts("mll")
+    h.fill(cats, idx, w, group=g)
+    sl = h.data[(slice(None), 0, 0, 0)]
+    assert sl[0, 5] == 7.0 and sl[0, 6] == 0.5
+    assert sl[1, 5] == (1.0 + 2.0) ** 2 + 4.0**2
+    assert sl[1, 6] == 0.25
+    # the same group id again after another one is a new group (runs, not ids)
+    h2 = FlowCounts("mll")
+    h2.fill(cats, np.array([5, 5, 5]), np.array([1.0, 1.0, 1.0]), group=np.array([1, 2, 1]))
+    assert h2.data[(1, 0, 0, 0, 5)] == 3.0
+    with pytest.raises(ValueError, match="event-group"):
+        h2.fill(cats, np.array([5, 5]), np.array([1.0, 1.0]), group=np.array([1]))
+
+
+def test_grouped_fill_masked_equals_fill_and_distinct_groups_equal_plain():
+    rng = np.random.default_rng(14)
+    group = np.repeat(np.arange(5000), rng.multinomial(20000, np.ones(5000) / 5000))
+    # copies of one event have nearby values (most share a bin, some do not)
+    x = np.exp(rng.uniform(-6, 3, 5000))[group] * rng.normal(1.0, 0.002, len(group))
+    cats = [{"channel": "mumu", "region": "displaced", "syst": s} for s in ("nominal", "eff_up")]
+    targets = [(c, rng.random(len(x)) < 0.6, rng.uniform(0.2, 2.0, len(x))) for c in cats]
+    a, b = FlowCounts("mll"), FlowCounts("mll")
+    b.fill_masked(x, targets, group=group)
+    for c, m, w in targets:
+        a.fill(c, flow_index(MLL_EDGES, x[m]), w[m], group=group[m])
+    assert a.data.tobytes() == b.data.tobytes()
+    # grouped variance: per bin, sum over groups of (sum of the group's weights)^2
+    c0, m0, w0 = targets[0]
+    bins = flow_index(MLL_EDGES, x[m0])
+    key = group[m0] * (len(MLL_EDGES) + 1) + bins
+    _, inv = np.unique(key, return_inverse=True)
+    per = np.bincount(inv, weights=w0[m0])
+    kb = np.unique(key) % (len(MLL_EDGES) + 1)
+    expect = np.bincount(kb, weights=per**2, minlength=len(MLL_EDGES) + 1)
+    loc = tuple(vals.index(c0[ax]) for ax, vals in _category_axes("mll").items())
+    np.testing.assert_allclose(b.data[(1, *loc)], expect, rtol=1e-12)
+    plain = FlowCounts("mll")
+    plain.fill_masked(x, targets)
+    assert np.array_equal(plain.data[0], b.data[0])
+    assert (b.data[1] >= plain.data[1] * (1 - 1e-12)).all()
+    assert b.data[1].sum() > 1.5 * plain.data[1].sum()  # ~4 copies per group
+    # every entry its own group: bit-identical to the plain fill
+    c, d = FlowCounts("mll"), FlowCounts("mll")
+    c.fill_masked(x, targets)
+    d.fill_masked(x, targets, group=np.arange(len(x)))
+    assert c.data.tobytes() == d.data.tobytes()

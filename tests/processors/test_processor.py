@@ -14,6 +14,7 @@ from handbuilt_events import (
     write_events,
 )
 
+from darknu.errors import InputFileError
 from darknu.parallel import ExecutorSpec
 from processors import run_processor
 from processors.hists import MLL_EDGES
@@ -165,3 +166,20 @@ def test_signal_lifetime_reweighting(tmp_path, toy_fileset):
     fr_gen = gen["cutflow"]["ee"]["prompt"][0] / gen["cutflow"]["ee"]["pt3l"][0]
     fr_short = short["cutflow"]["ee"]["prompt"][0] / short["cutflow"]["ee"]["pt3l"][0]
     assert fr_short > fr_gen + 0.1
+
+
+def test_copies_of_one_event_add_before_squaring(tmp_path, exact_detector):
+    # three copies of generated event 0 and one of event 1, all in the same m_ll bin
+    evs = [passing_event(weight=w, group=g) for w, g in ((1.0, 0), (0.5, 0), (0.25, 0), (2.0, 1))]
+    cats = {"channel": "ee", "region": "prompt", "syst": "nominal"}
+    plain = _run(tmp_path / "a", evs, exact_detector)["mll"][cats]
+    grouped = _run(tmp_path / "b", evs, exact_detector, event_group_branch="genEventGroup")[
+        "mll"
+    ][cats]
+    k = int(np.flatnonzero(plain.values())[0])
+    assert np.array_equal(plain.values(), grouped.values())
+    scale = (2.0 * 1000 / 4.0 * EFF3) ** 2  # (xsec_pb * 1000 * L / sum_genweight * eff^3)^2
+    assert plain.variances()[k] == pytest.approx((1.0 + 0.25 + 0.0625 + 4.0) * scale)
+    assert grouped.variances()[k] == pytest.approx(((1.0 + 0.5 + 0.25) ** 2 + 4.0) * scale)
+    with pytest.raises(InputFileError, match="lacks branch.*genEventGroup"):
+        _run(tmp_path / "c", [passing_event()], exact_detector, event_group_branch="genEventGroup")
