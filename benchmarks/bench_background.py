@@ -11,6 +11,8 @@ with the same statistical error on the preselected yield, N_eff / σ_presel with
 N_eff = (ΣW)²/ΣW². For an unweighted sample it is N_gen/σ_incl whatever the selection.
 Rates are CPU time of this process (``time.process_time``), single core; the machine is
 shared, so absolute numbers are under contention, ratios are measured in one process.
+Each method first runs an untimed 300-event job (numba's cache is loaded once per
+process: ~2–3 s, which a 20 000-event row would otherwise count).
 
 Run: ``python benchmarks/bench_background.py [--events N] [--process P] [--methods ...]``,
 e.g. ``--methods forced,sliced`` for the forced/sliced comparison of docs/background.md §8
@@ -138,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--write {out_dir}: exists; give a new directory", file=sys.stderr)
             return 2
         out_dir.mkdir(parents=True)
+    warmed = set()
     for k, (method, over, resh, engine) in enumerate(runs):
         kw = dict(sliced_kw) if method.startswith("sliced") else {}
         if method in ("sliced_fsr", "sliced_fsrq") and args.fsr_emissions:
@@ -152,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
             kw["engine"] = engine
         if method.startswith("sliced"):
             over = args.oversample_hard  # None: the method's default
+        if (method, engine) not in warmed:
+            # Warm-up (not timed): the first job of a process loads the compiled kernels
+            # from numba's cache (~2–3 s here), a one-off per worker process.
+            run_job(JobTask(args.process, method, 13.0, 300, args.seed + 1000, 0, False, None,
+                            over, False, resh, **kw))
+            warmed.add((method, engine))
         out = str(out_dir / f"row{k}_{method}.root") if out_dir else None
         c0 = time.process_time()
         r = run_job(JobTask(args.process, method, 13.0, args.events, args.seed, 0, False, out,

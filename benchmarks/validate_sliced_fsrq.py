@@ -79,8 +79,6 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("fsr-emissions", "quark-emissions", "oversample", "oversample-soft"):
         ap.add_argument(f"--{name}", type=int, default=None, dest=name.replace("-", "_"))
     ap.add_argument("--hard-fraction", type=float, default=None, dest="hard_fraction")
-    ap.add_argument("--qcd-fsr-pt-min", type=float, default=None, dest="qcd_fsr_pt_min",
-                    help="TimeShower:pTmin [GeV] of the fast samples (default: the method's)")
     ap.add_argument("--save", default=None,
                     help="write the spectra (fb, with errors) to this JSON file")
     ap.add_argument("--compare", default=None,
@@ -88,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                          "difference of every spectrum")
     args = ap.parse_args(argv)
     kw = {k: getattr(args, k) for k in ("fsr_emissions", "quark_emissions", "oversample",
-                                        "oversample_soft", "hard_fraction", "qcd_fsr_pt_min")
+                                        "oversample_soft", "hard_fraction")
           if getattr(args, k) is not None}
     results, cpu = [], 0.0
     for seed in (int(s) for s in args.seeds.split(",")):
@@ -101,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     t = results[0].task
     print(f"settings: fsr_emissions {t.fsr_emissions}, quark_emissions {t.quark_emissions}, "
           f"hard_fraction {t.hard_fraction}, oversample {t.oversample}, "
-          f"oversample_soft {t.oversample_soft}, qcd_fsr_pt_min {t.qcd_fsr_pt_min}; "
+          f"oversample_soft {t.oversample_soft}; "
           f"{time.strftime('%Y-%m-%d')}")
     p, a, sumw = _pool(results)
     scale = cross_section_pb("W_munu", 13.0) * 1000.0 / sumw  # fb per unit weight
