@@ -63,6 +63,19 @@ def _subset_of(*names: str) -> Callable[[Any], bool]:
     return check
 
 
+def _methods_table(table: Mapping[str, Any]) -> bool:
+    """Background process -> generation method; the sliced methods only for W processes."""
+    if not table:
+        return True
+    from samples.background import METHODS, PROCESSES, SLICED_METHODS
+
+    return all(
+        p in PROCESSES and isinstance(m, str) and m in METHODS
+        and (m not in SLICED_METHODS or p.startswith("W_"))
+        for p, m in table.items()
+    )
+
+
 NUM = (int, float)
 SCHEMA: dict[str, Any] = {
     "base": (str, "name of a built-in configuration", _one_of(*BUILTIN)),
@@ -96,6 +109,12 @@ SCHEMA: dict[str, Any] = {
             "processes": (list, "a list of background process names", _str_list),
             "events": (int, "an integer >= 1", _positive),
             "jobs": (int, "an integer >= 1", _positive),
+            "methods": (
+                dict,
+                "a table process = generation method (samples.background.METHODS; the sliced "
+                "methods for W_munu_gstar / W_enu_gstar only); processes not listed: 'forced'",
+                _methods_table,
+            ),
         },
     },
     "processing": {

@@ -196,6 +196,7 @@ def _sample_stages(
             seed=_sample_seed(seed, proc),
             jobs=int(s["background"]["jobs"]),
             hadron_level=bool(s["hadron_level"]),
+            method=str(s["background"]["methods"].get(proc, "forced")),
         )
 
         def baction(proc: str = proc, params: dict[str, Any] = params, bdir: Path = bdir) -> list[Path]:

@@ -25,6 +25,7 @@ m_ZD = [0.3]
 processes = ["W_munu_gstar"]
 events = 400
 jobs = 2
+methods = {W_munu_gstar = "sliced_fsrq"}  # thinned, grouped copies through every stage
 [processing]
 electron_pt_min = [5.0, 1.0]
 chunksize = 200

@@ -16,6 +16,14 @@ def test_builtin_configs_load(name):
         assert 0 < m_zd < m_n < 80.379
 
 
+def test_background_method_per_process(tmp_path):
+    f = tmp_path / "mine.toml"
+    f.write_text('base = "quick"\n[samples.background]\nmethods = {W_munu_gstar = "sliced_fsrq"}\n')
+    cfg = load_config(f)
+    assert cfg.get("samples.background.methods") == {"W_munu_gstar": "sliced_fsrq"}
+    assert load_config("quick").get("samples.background.methods") == {}
+
+
 def test_user_file_overrides_base(tmp_path):
     f = tmp_path / "mine.toml"
     f.write_text('base = "quick"\n[samples]\nsignal_events = 123\n')
@@ -38,6 +46,10 @@ def test_user_file_overrides_base(tmp_path):
         ('base = "lep"\n', r"base = 'lep' is invalid"),
         ('[run]\nname = "x"\n', r"missing key"),
         ('base = "quick"\n[limits]\nscenarios = ["run3"]\n', r"scenarios = \['run3'\].*run2, hllhc"),
+        ('base = "quick"\n[samples.background]\nmethods = {Z_ll_gstar = "sliced_fsrq"}\n',
+         r"line 3.*methods.*sliced methods for W_munu_gstar"),
+        ('base = "quick"\n[samples.background]\nmethods = {W_munu_gstar = "fast"}\n',
+         r"methods = \{'W_munu_gstar': 'fast'\} is invalid"),
     ],
 )
 def test_malformed_config_names_file_line_and_key(tmp_path, text, match):
