@@ -9,6 +9,13 @@ photons with p_T > 4 GeV (320k ``forced`` events, seeds 52, 62) for sample Q, an
 
 Run: ``python benchmarks/validate_sliced_fsrq.py --events 120000 --seeds 101,102``
 (the method's defaults unless ``--fsr-emissions`` etc. are given).
+
+Other processes (``--process W_enu_gstar``) need references of their own: ``--make-reference
+FILE`` runs the validated ``sliced`` method (its shower photons split, origins recorded)
+with ``--events`` per seed and writes the same three references (the shower's W-lepton
+photons, its final-state-quark photons with p_T > 4 GeV, the whole sample) to FILE;
+``--reference FILE`` then compares ``sliced_fsrq`` with them. Seeds run in parallel on
+``--workers`` local processes.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import json
 import math
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -30,6 +38,10 @@ REF_D = ((46.2, 41.7, 78.2, 48.0, 21.3), (3.0, 2.6, 3.7, 3.1, 2.2), (235.3, 7.3)
 REF_Q = ((10.5, 13.5, 22.3, 13.4, 5.4), (2.3, 2.4, 3.1, 2.3, 1.5), (65.0, 6.3))
 REF_Q_LEAD = ((11.7, 13.8, 12.9, 11.7, 14.6, 0.4), (2.7, 2.9, 2.8, 2.6, 3.1, 0.4))
 REF_SLICED = ((67.7, 56.0, 107.2, 73.2, 38.0), (5.2, 4.2, 5.9, 5.3, 4.0), (342.0, 12.0))
+#: References made with --make-reference (600k `sliced` events: seeds 301, 302 × 300 000).
+DEFAULT_REFERENCES = {
+    "W_enu_gstar": Path(__file__).parent / "data" / "validate_sliced_fsrq_ref_W_enu.json",
+}
 REF_FORCED = ((62.5, 63.8, 120.2, 70.7, 35.9), (5.2, 4.7, 6.9, 5.2, 3.7), (353.0, 13.0))
 
 
@@ -69,6 +81,31 @@ def _row(v, e):
     return " | ".join(f"{a:.1f} ± {b:.1f}" for a, b in zip(v, e))
 
 
+def _write_reference(args, results, xsec_pb) -> int:
+    """The §8 references from ``sliced`` jobs: shower photons by origin (presel_aux)."""
+    from samples.background_fsr import Q_PT_CUT
+    from samples.background_sliced import ORIGIN_FSR_LEPTON, ORIGIN_FSR_OTHER
+
+    p, a, sumw = _pool(results)
+    scale = xsec_pb * 1000.0 / sumw
+    out = {"process": args.process, "method": "sliced", "seeds": args.seeds,
+           "events_per_seed": args.events, "date": time.strftime("%Y-%m-%d")}
+    sels = {"D": a[:, 0] == ORIGIN_FSR_LEPTON,
+            "Q": (a[:, 0] == ORIGIN_FSR_OTHER) & (a[:, 1] > Q_PT_CUT),
+            "whole": np.ones(len(p), bool)}
+    for name, sel in sels.items():
+        v, e = _hist(p, sel, 0, MLL_EDGES, scale)
+        out[name] = (v.tolist(), e.tolist(), list(_sums(p, sel, scale)))
+        print(f"reference {name}: {_row(v, e)}; sigma {out[name][2][0]:.1f} ± "
+              f"{out[name][2][1]:.1f} fb")
+    v, e = _hist(p, sels["Q"], 1, LEAD_EDGES, scale)
+    out["Q_lead"] = (v.tolist(), e.tolist())
+    with open(args.make_reference, "w") as f:
+        json.dump(out, f, indent=1)
+    print(f"wrote {args.make_reference}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from samples.background import JobTask, run_job
     from samples.model import cross_section_pb
@@ -79,6 +116,14 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("fsr-emissions", "quark-emissions", "oversample", "oversample-soft"):
         ap.add_argument(f"--{name}", type=int, default=None, dest=name.replace("-", "_"))
     ap.add_argument("--hard-fraction", type=float, default=None, dest="hard_fraction")
+    ap.add_argument("--process", default="W_munu_gstar", choices=["W_munu_gstar", "W_enu_gstar"])
+    ap.add_argument("--workers", type=int, default=1, help="seeds run on this many processes")
+    ap.add_argument("--make-reference", default=None, metavar="FILE",
+                    help="run the sliced method and write the references to FILE")
+    ap.add_argument("--reference", default=None, metavar="FILE",
+                    help="references written by --make-reference (default: the W -> mu nu "
+                         "tables of docs/background.md §8; for W_enu_gstar "
+                         "benchmarks/data/validate_sliced_fsrq_ref_W_enu.json)")
     ap.add_argument("--save", default=None,
                     help="write the spectra (fb, with errors) to this JSON file")
     ap.add_argument("--compare", default=None,
@@ -88,41 +133,64 @@ def main(argv: list[str] | None = None) -> int:
     kw = {k: getattr(args, k) for k in ("fsr_emissions", "quark_emissions", "oversample",
                                         "oversample_soft", "hard_fraction")
           if getattr(args, k) is not None}
-    results, cpu = [], 0.0
-    for seed in (int(s) for s in args.seeds.split(",")):
-        r = run_job(JobTask("W_munu_gstar", "sliced_fsrq", 13.0, args.events, seed, 0, False,
-                            None, **kw))
-        results.append(r)
+    from darknu.parallel import ExecutorSpec, map_tasks
+
+    method = "sliced" if args.make_reference else "sliced_fsrq"
+    seeds = [int(s) for s in args.seeds.split(",")]
+    tasks = [JobTask(args.process, method, 13.0, args.events, seed, 0, False, None,
+                     **({} if args.make_reference else kw)) for seed in seeds]
+    kind = "futures" if args.workers > 1 else "iterative"
+    results = map_tasks(run_job, tasks, executor=ExecutorSpec(kind, workers=args.workers),
+                        desc=f"validate {method}")
+    cpu = 0.0
+    for seed, r in zip(seeds, results, strict=True):
         cpu += r.cpu_seconds
         print(f"seed {seed}: {r.cpu_seconds:.1f} s CPU, load {os.getloadavg()[0]:.2f}",
               flush=True)
+    xs_key = {"W_munu_gstar": "W_munu", "W_enu_gstar": "W_enu"}[args.process]
+    if args.make_reference:
+        return _write_reference(args, results, cross_section_pb(xs_key, 13.0))
+    ref_d, ref_q, ref_q_lead, ref_sliced = REF_D, REF_Q, REF_Q_LEAD, REF_SLICED
+    if args.reference is None and args.process in DEFAULT_REFERENCES:
+        args.reference = str(DEFAULT_REFERENCES[args.process])
+    if args.reference:
+        with open(args.reference) as f:
+            ref = json.load(f)
+        if ref["process"] != args.process:
+            print(f"--reference {args.reference} is for {ref['process']}, not {args.process}")
+            return 2
+        ref_d, ref_q, ref_q_lead, ref_sliced = (ref[k] for k in ("D", "Q", "Q_lead", "whole"))
+    elif args.process != "W_munu_gstar":
+        print(f"{args.process}: give --reference (made with --make-reference)")
+        return 2
     t = results[0].task
     print(f"settings: fsr_emissions {t.fsr_emissions}, quark_emissions {t.quark_emissions}, "
           f"hard_fraction {t.hard_fraction}, oversample {t.oversample}, "
           f"oversample_soft {t.oversample_soft}; "
           f"{time.strftime('%Y-%m-%d')}")
     p, a, sumw = _pool(results)
-    scale = cross_section_pb("W_munu", 13.0) * 1000.0 / sumw  # fb per unit weight
+    scale = cross_section_pb(xs_key, 13.0) * 1000.0 / sumw  # fb per unit weight
     n_s = sum(r.extra["n_generated_S"] for r in results)
     n_h = sum(r.extra["n_generated_H"] for r in results)
     print(f"{n_s} S + {n_h} H events, {cpu:.0f} s CPU; fb per m_ll bin {MLL_EDGES} GeV")
-    for name, part, ref in (("D (forced W-lepton emission)", 2, REF_D),
-                            ("Q (forced quark emission)", 3, REF_Q)):
+    for name, part, ref in (("D (forced W-lepton emission)", 2, ref_d),
+                            ("Q (forced quark emission)", 3, ref_q)):
         sel = a[:, 3] == part
         v, e = _hist(p, sel, 0, MLL_EDGES, scale)
         tot, err = _sums(p, sel, scale)
         ratio = tot / ref[2][0]
         rerr = ratio * math.hypot(err / tot, ref[2][1] / ref[2][0])
         print(f"{name}: {_row(v, e)}; m_ll {_chi2(v, e, ref)}; sigma {tot:.1f} ± {err:.1f} fb "
-              f"vs shower {ref[2][0]} ± {ref[2][1]} (ratio {ratio:.3f} ± {rerr:.3f})")
+              f"vs shower {ref[2][0]:.1f} ± {ref[2][1]:.1f} (ratio {ratio:.3f} ± {rerr:.3f})")
         if part == 3:
             v, e = _hist(p, sel, 1, LEAD_EDGES, scale)
-            print(f"  leading pT {LEAD_EDGES[:-1]}+: {_row(v, e)}; {_chi2(v, e, REF_Q_LEAD)}")
+            print(f"  leading pT {LEAD_EDGES[:-1]}+: {_row(v, e)}; {_chi2(v, e, ref_q_lead)}")
     every = np.ones(len(p), bool)
     v, e = _hist(p, every, 0, MLL_EDGES, scale)
     tot, err = _sums(p, every, scale)
     print(f"whole sample: {_row(v, e)}; sigma_presel {tot / 1000:.4f} ± {err / 1000:.4f} pb")
-    for name, ref in (("sliced", REF_SLICED), ("forced", REF_FORCED)):
+    for name, ref in (("sliced", ref_sliced), *((("forced", REF_FORCED),)
+                                                if not args.reference else ())):
         pull = (tot - ref[2][0]) / math.hypot(err, ref[2][1])
         print(f"  vs {name}: m_ll {_chi2(v, e, ref)}; sigma pull {pull:.2f}")
     for name, part in (("S", 0), ("H", 1), ("D", 2), ("Q", 3)):
