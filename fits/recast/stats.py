@@ -186,6 +186,12 @@ class ObservedCLs:
         q = 0.0 if self.mu_hat > mu else max(self._conditional(mu, "data") - self.nll_hat, 0.0)
         qa = 0.0 if self.mu_hat_a > mu else max(self._conditional(mu, "asimov") - self.nll_hat_a, 0.0)
         sq, sqa = math.sqrt(q), math.sqrt(qa)
+        if sqa == 0.0:
+            # No sensitivity at this μ on the Asimov set (μ → 0, or a conditional fit within
+            # tolerance of the free one): pyhf's formula gives 0/0 here, i.e. NaN, which
+            # upper_limit reads as CLs = 1. (Python floats would raise ZeroDivisionError when
+            # the data's q̃_μ > 0: seen in a quick-run LHC + neutrino combination.)
+            return float("nan")
         with np.errstate(divide="ignore", invalid="ignore"):
             t = sq - sqa if sq <= sqa else (q - qa) / (2.0 * sqa)
             cls = stats.norm.cdf(-(t + sqa)) / stats.norm.cdf(-t)

@@ -63,3 +63,13 @@ def test_observed_cls_does_not_depend_on_call_order():
     calc(3.0)
     calc(0.01)
     assert calc(0.3) == first
+
+
+def test_no_asimov_sensitivity_gives_nan_not_an_exception():
+    """q̃_μ,A = 0 while the data's q̃_μ > 0 (a conditional Asimov fit within tolerance of the
+    free one at small μ): CLs is NaN as in pyhf (read as CLs = 1), not a ZeroDivisionError."""
+    model, data, _, ws = _scaled(_counting(40.0, 100.0, 85.0, 0.3))
+    calc = ObservedCLs(model, data, ws)
+    calc.nll_hat_a = math.inf  # every Asimov q̃_μ clips to 0
+    assert calc.mu_hat < 0.05 and math.isnan(calc(0.05))
+    assert math.isnan(calc(1e-6))
