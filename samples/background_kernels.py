@@ -71,7 +71,8 @@ N_FCOLS = 37
 I_KIND, I_LID, I_RAD, I_REC, I_NU, I_MOV0, I_MOV1 = range(7)
 N_ICOLS = 7
 #: Running totals (same summation order as the Python job): loose ee / μμ of S and H,
-#: Σw written of S and H, copies written.
+#: Σw and count of the copies passing the generation filter (before the thinning; the
+#: job's written sums come from samples.background_sliced.CopyThinning).
 T_LOOSE_E_S, T_LOOSE_MU_S, T_LOOSE_E_H, T_LOOSE_MU_H, T_SUMW_S, T_SUMW_H, T_N = range(7)
 N_TOTALS = 7
 
