@@ -284,7 +284,13 @@ def run_processor(
                     "lifetimes) has unbounded weights and undersampled tails (interfaces §1)",
                     dataset, float(md["alpha_eps2"]), ", ".join(f"{a:g}" for a in longer),
                 )
-    runner_kw = dict(schema=DarknuNanoSchema, chunksize=int(chunksize), skipbadfiles=False)
+    # metadata_cache: a fresh one per call. coffea's default is a process-wide LRU cache keyed
+    # by (dataset, file, tree) that also holds the fileset's metadata: a second call in the
+    # same process with changed metadata (xsec_pb, event_group_branch, ...) or a rewritten
+    # file silently got the first call's values (tests/processors/test_processor.py).
+    runner_kw = dict(
+        schema=DarknuNanoSchema, chunksize=int(chunksize), skipbadfiles=False, metadata_cache={}
+    )
     p = DarkNuProcessor(config)
     if not good_fs:
         raw: dict[str, Any] = {"chunks": {}}

@@ -172,14 +172,26 @@ def test_copies_of_one_event_add_before_squaring(tmp_path, exact_detector):
     # three copies of generated event 0 and one of event 1, all in the same m_ll bin
     evs = [passing_event(weight=w, group=g) for w, g in ((1.0, 0), (0.5, 0), (0.25, 0), (2.0, 1))]
     cats = {"channel": "ee", "region": "prompt", "syst": "nominal"}
-    plain = _run(tmp_path / "a", evs, exact_detector)["mll"][cats]
-    grouped = _run(tmp_path / "b", evs, exact_detector, event_group_branch="genEventGroup")[
-        "mll"
-    ][cats]
+    plain = _run(tmp_path, evs, exact_detector)["mll"][cats]
+    grouped = _run(tmp_path, evs, exact_detector, event_group_branch="genEventGroup")["mll"][cats]
     k = int(np.flatnonzero(plain.values())[0])
     assert np.array_equal(plain.values(), grouped.values())
     scale = (2.0 * 1000 / 4.0 * EFF3) ** 2  # (xsec_pb * 1000 * L / sum_genweight * eff^3)^2
     assert plain.variances()[k] == pytest.approx((1.0 + 0.25 + 0.0625 + 4.0) * scale)
     assert grouped.variances()[k] == pytest.approx(((1.0 + 0.5 + 0.25) ** 2 + 4.0) * scale)
     with pytest.raises(InputFileError, match="lacks branch.*genEventGroup"):
-        _run(tmp_path / "c", [passing_event()], exact_detector, event_group_branch="genEventGroup")
+        _run(tmp_path, [passing_event()], exact_detector, event_group_branch="genEventGroup")
+
+
+def test_changed_metadata_is_used_by_a_second_run_in_one_process(tmp_path, exact_detector):
+    """coffea's process-wide metadata cache must not hand a second run the first run's
+    fileset metadata (it did: the cross section of the first call was used again)."""
+    path = write_events(tmp_path / "ev.root", [passing_event()], background_metadata())
+    cats = {"channel": "ee", "region": "prompt", "syst": "nominal"}
+    sums = []
+    for xs in (2.0, 20.0):
+        md = background_metadata(xsec_pb=xs)
+        fs = {"wgamma__nominal": {"files": {str(path): "Events"}, "metadata": md}}
+        out = run_processor(fs, executor=ITER, detector=exact_detector, chunksize=1000)
+        sums.append(out["samples"]["wgamma"]["mll"][cats].values().sum())
+    assert sums[1] == pytest.approx(10.0 * sums[0], rel=1e-12) and sums[0] > 0
