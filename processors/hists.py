@@ -189,11 +189,10 @@ class FlowCounts:
         if group is None:
             _add_weights(self.data[(0, *loc)], self.data[(1, *loc)], index, w)
             return
-        g = _check_group(group, len(index))
         one = np.ones((1, len(index)), np.bool_)
-        flat = self.data[(slice(None), *loc)].reshape(2, 1, -1)
-        _add_grouped(flat, np.zeros(1, np.int64), index, one, w.reshape(1, -1), g)
-        self.data[(slice(None), *loc)] = flat.reshape(self.data[(slice(None), *loc)].shape)
+        view = self.data[(slice(None), *loc)][:, None, :]  # (2, 1 slice, bins), a view
+        _add_grouped(view, np.zeros(1, np.int64), index, one, w.reshape(1, -1),
+                     _check_group(group, len(index)))
 
     def fill_masked(
         self,

@@ -150,11 +150,10 @@ def check_file(
         for coll, branches in need.items():
             missing = [b for b in branches if b not in have]
             if missing:
-                what = (
-                    f"collection {coll}"
-                    if coll not in ("", "metadata")
-                    else "event-level branches" + (" named in its metadata" if coll else "")
-                )
+                what = {
+                    "": "event-level branches",
+                    "metadata": "event-level branches named in its metadata",
+                }.get(coll, f"collection {coll}")
                 raise InputFileError(
                     f"input file {path}: {what} lacks branch(es) {', '.join(missing)}"
                 )

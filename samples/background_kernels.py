@@ -70,11 +70,10 @@ N_FCOLS = 37
 #: Q), lepton id, photon/radiator index, splitting recoiler, ν index (D), moved range (Q).
 I_KIND, I_LID, I_RAD, I_REC, I_NU, I_MOV0, I_MOV1 = range(7)
 N_ICOLS = 7
-#: Running totals (same summation order as the Python job): loose ee / μμ of S and H,
-#: Σw and count of the copies passing the generation filter (before the thinning; the
-#: job's written sums come from samples.background_sliced.CopyThinning).
-T_LOOSE_E_S, T_LOOSE_MU_S, T_LOOSE_E_H, T_LOOSE_MU_H, T_SUMW_S, T_SUMW_H, T_N = range(7)
-N_TOTALS = 7
+#: Running totals (same summation order as the Python job): loose ee / μμ of S and H (the
+#: written Σw and counts come from samples.background_sliced.CopyThinning).
+T_LOOSE_E_S, T_LOOSE_MU_S, T_LOOSE_E_H, T_LOOSE_MU_H = range(4)
+N_TOTALS = 4
 
 _PHOTON_PT_MIN = 2.0  # samples.background.PHOTON_PT_MIN_GEV
 _FILTER_PT_MIN, _FILTER_ETA_MAX, _FILTER_N = 1.0, 4.0, 3  # samples.background.FILTER_*
@@ -891,8 +890,8 @@ def _grow(f, i, k):  # type: ignore[no-untyped-def]
 @numba.njit(**_JIT)
 def _record(f, irow, k, new, n, pt, eta, w, bias, origin, pt_g, scale, part, tot):  # type: ignore[no-untyped-def]
     """``record`` of ``run_sliced_job`` for a copy that passed the generation filter (its
-    leptons ``new``, with ``pt``/``eta`` from :func:`lepton_kinematics`): loose pairs and
-    Σw into ``tot`` (in the reference's order), preselection into row ``k``."""
+    leptons ``new``, with ``pt``/``eta`` from :func:`lepton_kinematics`): loose pairs into
+    ``tot`` (in the reference's order), preselection and core selection into row ``k``."""
     for fl in (11, 13):
         if _loose_pair(new, n, pt, eta, fl):
             if part == 1:
@@ -905,8 +904,6 @@ def _record(f, irow, k, new, n, pt, eta, w, bias, origin, pt_g, scale, part, tot
     row[C_SCALE], row[C_PART] = scale, part
     row[C_PRESEL], row[C_MLL], row[C_LEAD], row[C_FLAV] = (1.0 if ok else 0.0), mll, lead, flav
     row[C_CORE] = 1.0 if _core(new, n, pt, eta) else 0.0
-    tot[T_SUMW_H if part == 1 else T_SUMW_S] += w
-    tot[T_N] += 1.0
 
 
 @numba.njit(**_JIT)

@@ -207,15 +207,11 @@ class CopyThinning:
 
     def factor(self, core: bool) -> float:
         """Weight factor of one copy: 1 (core, or no thinning), 1/keep, or 0 (dropped)."""
-        if core or self.keep >= 1.0:
-            return 1.0
-        if self.rng.random() < self.keep:
-            return self.boost
-        self.n_dropped += 1
-        return 0.0
+        return float(self.factors(np.array([core]))[0])
 
     def factors(self, core: np.ndarray) -> np.ndarray:
-        """:meth:`factor` of the copies of one event at once (the same draws)."""
+        """:meth:`factor` of several copies in their order (one draw per non-core copy:
+        numpy draws the same numbers one by one or at once)."""
         out = np.ones(len(core))
         if self.keep < 1.0:
             nc = ~core

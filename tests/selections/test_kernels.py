@@ -226,13 +226,16 @@ def _same_bits(a, b):
     return bool(np.array_equal(nan, np.isnan(b))) and a[~nan].tobytes() == b[~nan].tobytes()
 
 
-def test_remainder_and_delta_phi_equal_numpy():
-    @numba.njit
-    def rem_all(a, b, out):
-        for i in range(len(a)):
-            out[i] = remainder(a[i], b)
-        return out
+@numba.njit
+def _elementwise(f, a, b):
+    """f(a[i], b) for every i, in compiled code (f: a numba kernel of two floats)."""
+    out = np.empty_like(a)
+    for i in range(len(a)):
+        out[i] = f(a[i], b)
+    return out
 
+
+def test_remainder_and_delta_phi_equal_numpy():
     rng = np.random.default_rng(25)
     k = np.arange(-40, 41) * 2 * np.pi
     vals = np.concatenate([
@@ -241,7 +244,7 @@ def test_remainder_and_delta_phi_equal_numpy():
     ])
     with np.errstate(invalid="ignore"):
         for b in (2 * np.pi, -2 * np.pi, 1.0, 0.0, -0.0, np.inf, np.nan, 1e-300):
-            assert _same_bits(rem_all(vals, b, np.empty_like(vals)), vals % b), b
+            assert _same_bits(_elementwise(remainder, vals, b), vals % b), b
         phi2 = rng.permutation(vals)
         d = np.abs(vals - phi2) % (2 * np.pi)
         ref = np.where(d > np.pi, 2 * np.pi - d, d)
@@ -250,12 +253,6 @@ def test_remainder_and_delta_phi_equal_numpy():
 
 def test_fmod_equals_c_library():
     from darknu.kernels import fmod
-
-    @numba.njit
-    def fmod_all(a, b, out):
-        for i in range(len(a)):
-            out[i] = fmod(a[i], b)
-        return out
 
     rng = np.random.default_rng(26)
     k = np.arange(-50, 51) * 2 * np.pi
@@ -268,4 +265,4 @@ def test_fmod_equals_c_library():
     with np.errstate(invalid="ignore"):
         for b in (2 * np.pi, -2 * np.pi, 1.0, 0.0, -0.0, np.inf, -np.inf, np.nan, 3.0, 1e-300,
                   5e-324, 1.5e308, 0.1):
-            assert _same_bits(fmod_all(vals, b, np.empty_like(vals)), np.fmod(vals, b)), b
+            assert _same_bits(_elementwise(fmod, vals, b), np.fmod(vals, b)), b
