@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--thin-keep", type=float, default=None, dest="thin_keep",
                     help="sliced*: survival probability of non-core written copies (default: "
                          "the method's)")
+    ap.add_argument("--w-decays", type=int, default=None, dest="w_decays",
+                    help="sliced*: W-decay configurations per Pythia event (default: the "
+                         "method's)")
     ap.add_argument("--write", default=None, metavar="DIR",
                     help="write each row's file into DIR (must not exist) and count its CPU")
     ap.add_argument("--breakdown", action="store_true",
@@ -151,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             kw["oversample_soft"] = args.oversample_soft
         if method.startswith("sliced") and args.thin_keep is not None:
             kw["thin_keep"] = args.thin_keep
+        if method.startswith("sliced") and args.w_decays is not None:
+            kw["w_decays"] = args.w_decays
         if engine:
             kw["engine"] = engine
         if method.startswith("sliced"):

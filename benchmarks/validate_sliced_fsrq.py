@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=120000, help="Pythia events per seed")
     ap.add_argument("--seeds", default="101,102")
-    for name in ("fsr-emissions", "quark-emissions", "oversample", "oversample-soft"):
+    for name in ("fsr-emissions", "quark-emissions", "oversample", "oversample-soft", "w-decays"):
         ap.add_argument(f"--{name}", type=int, default=None, dest=name.replace("-", "_"))
     ap.add_argument("--hard-fraction", type=float, default=None, dest="hard_fraction")
     ap.add_argument("--process", default="W_munu_gstar", choices=["W_munu_gstar", "W_enu_gstar"])
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                          "difference of every spectrum")
     args = ap.parse_args(argv)
     kw = {k: getattr(args, k) for k in ("fsr_emissions", "quark_emissions", "oversample",
-                                        "oversample_soft", "hard_fraction")
+                                        "oversample_soft", "hard_fraction", "w_decays")
           if getattr(args, k) is not None}
     from darknu.parallel import ExecutorSpec, map_tasks
 
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     t = results[0].task
     print(f"settings: fsr_emissions {t.fsr_emissions}, quark_emissions {t.quark_emissions}, "
           f"hard_fraction {t.hard_fraction}, oversample {t.oversample}, "
-          f"oversample_soft {t.oversample_soft}; "
+          f"oversample_soft {t.oversample_soft}, w_decays {t.w_decays}; "
           f"{time.strftime('%Y-%m-%d')}")
     p, a, sumw = _pool(results)
     scale = cross_section_pb(xs_key, 13.0) * 1000.0 / sumw  # fb per unit weight

@@ -98,27 +98,30 @@ FSR_EMISSIONS = 4
 #: ``sliced_fsrq``: forced photon emissions per final-state quark (samples.background_fsr).
 QUARK_EMISSIONS = 1
 #: Settings that differ per method from the JobTask defaults above. ``sliced_fsrq``: tuned
-#: for the compiled engine (docs/background.md §8, "Tuning"): 48 forced W-lepton and 12
-#: forced quark emissions per event, 10% of the events in the q q̄′ → Wγ sample H, 8
-#: splittings per H photon and 32 per shower photon of sample S (Σ W² of each part falls
-#: with its count until the event-to-event variation of the W-lepton and quark kinematics
-#: dominates; the emissions cost ~1.2 and ~1.5 µs each, a Pythia W event ~300 µs).
+#: for the compiled engine (docs/background.md §8 "Tuning", §11): 8 W-decay configurations
+#: per Pythia event (the original and 7 with redrawn decay angles), each with 6 forced
+#: W-lepton emissions and 2 forced emissions per final-quark segment (48 and 16 per event);
+#: 10% of the events in the q q̄′ → Wγ sample H, 8 splittings per H photon and 16 per
+#: shower photon of sample S (split on the original configuration only). Σ W² of each
+#: part falls with its count until the event-to-event variation of the W kinematics
+#: dominates; an emission costs ~1 µs, a Pythia W event ~200–300 µs.
 METHOD_DEFAULTS: dict[str, dict[str, int | float]] = {
-    "sliced_fsrq": {"hard_fraction": 0.1, "fsr_emissions": 48, "quark_emissions": 12,
-                    "oversample": 8, "oversample_soft": 32, "thin_keep": 0.2},
+    "sliced_fsrq": {"hard_fraction": 0.1, "fsr_emissions": 6, "quark_emissions": 2,
+                    "oversample": 8, "oversample_soft": 16, "thin_keep": 0.2, "w_decays": 8},
 }
 _DEFAULTS: dict[str, int | float] = {"hard_fraction": HARD_FRACTION,
                                      "fsr_emissions": FSR_EMISSIONS,
                                      "quark_emissions": QUARK_EMISSIONS, "oversample": 1,
-                                     "oversample_soft": 1, "thin_keep": 1.0}
+                                     "oversample_soft": 1, "thin_keep": 1.0, "w_decays": 1}
 
 
 def method_default(method: str, name: str) -> int | float:
     """Default of setting ``name`` (``hard_fraction``, ``fsr_emissions``,
-    ``quark_emissions``, ``oversample``, ``oversample_soft``) for ``method``.
+    ``quark_emissions``, ``oversample``, ``oversample_soft``, ``thin_keep``, ``w_decays``)
+    for ``method``.
 
-    >>> method_default("sliced_fsrq", "fsr_emissions"), method_default("sliced", "oversample")
-    (48, 1)
+    >>> method_default("sliced_fsrq", "w_decays"), method_default("sliced", "oversample")
+    (8, 1)
     """
     return METHOD_DEFAULTS.get(method, {}).get(name, _DEFAULTS[name])
 
@@ -143,6 +146,9 @@ CORE_E_PT_MIN_GEV = 3.5
 CORE_MU_PT_MIN_GEV = 1.8
 CORE_ETA_MAX = 4.0
 CORE_LEAD_PT_MIN_GEV = 20.0
+#: Tag of the forced splitting's random stream (``default_rng([seed, job, tag])``; the
+#: sliced methods' tags are in samples.background_sliced).
+RNG_FORCED = 0xBAC6
 #: ``fsr:A2LL`` enhancement of the ``enhanced`` method (issue 2: weights of mean 1.000).
 A2LL_ENHANCEMENT = 20.0
 
@@ -308,6 +314,11 @@ class JobTask:
     #: selection (:func:`core_copy`); kept ones get weight / ``thin_keep`` (unbiased
     #: Russian roulette, :class:`samples.background_sliced.CopyThinning`). 1: no thinning.
     thin_keep: float | None = None
+    #: ``sliced*`` only: decay configurations per Pythia W event of sample S (the original
+    #: and ``w_decays`` − 1 with redrawn W-decay angles, weight 1 / ``w_decays`` each;
+    #: :mod:`samples.background_wdecay`); the emission and splitting counts are per
+    #: configuration. 1: off. Compiled engine only.
+    w_decays: int | None = None
     #: ``sliced*`` only: ``"compiled"`` (numba kernels on a numpy copy of each record) or
     #: ``"python"`` (the reference implementation); identical results
     #: (samples.background_compiled).
@@ -411,7 +422,7 @@ def run_job(task: JobTask) -> JobResult:
     info = py.infoPython()
     py_dec = _decay_shower_pythia(derive_seed(task.seed, task.job, stream=f"decay:{task.process}")) \
         if task.method == "reshower" else None
-    rng = np.random.default_rng([task.seed, task.job, 0xBAC6])
+    rng = np.random.default_rng([task.seed, task.job, RNG_FORCED])
     buf = EventBuffer(hadron_level=task.hadron_level) if task.out_path else None
     alpha = py.coupSM.alphaEM
     n_fail = 0
@@ -653,7 +664,8 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
                hard_fraction: float | None = None, fsr_emissions: int | None = None,
                quark_emissions: int | None = None,
                oversample_soft: int | None = None,
-               thin_keep: float | None = None) -> list[JobTask]:
+               thin_keep: float | None = None,
+               w_decays: int | None = None) -> list[JobTask]:
     """Validate the parameters and split the request into jobs (nothing is generated).
     Settings left ``None`` take the method's default (:func:`method_default`)."""
     from darknu.errors import check_range
@@ -672,11 +684,13 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
     quark_emissions = d["quark_emissions"] if quark_emissions is None else quark_emissions
     oversample_soft = d["oversample_soft"] if oversample_soft is None else oversample_soft
     thin_keep = d["thin_keep"] if thin_keep is None else thin_keep
+    w_decays = d["w_decays"] if w_decays is None else w_decays
     oversample = check_count("oversample", oversample, low=1, high=1000)
     oversample_soft = check_count("oversample_soft", oversample_soft, low=1, high=1000)
     reshowers = check_count("reshowers", reshowers, low=1, high=10000)
     fsr_emissions = check_count("fsr_emissions", fsr_emissions, low=1, high=1000)
     quark_emissions = check_count("quark_emissions", quark_emissions, low=1, high=1000)
+    w_decays = check_count("w_decays", w_decays, low=1, high=1000)
     if method == "reshower" and not process.startswith("W_"):
         raise ParameterError(f"method 'reshower' is implemented for W processes only, not {process!r}")
     per_job = split_events(events, jobs)
@@ -689,9 +703,11 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
                                 high_inclusive=True)
         for n in per_job:
             check_sliced(process, slice_pt, hard_fraction, n)
-    elif thin_keep != 1.0:
-        raise ParameterError(f"thin_keep applies to the sliced methods {SLICED_METHODS}, "
-                             f"not {method!r}")
+    else:
+        for name, value, off in (("thin_keep", thin_keep, 1.0), ("w_decays", w_decays, 1)):
+            if value != off:
+                raise ParameterError(f"{name} applies to the sliced methods "
+                                     f"{SLICED_METHODS}, not {method!r}")
     tasks = []
     for j, n in enumerate(per_job):
         out = None
@@ -702,7 +718,7 @@ def make_tasks(process: str, *, sqrt_s_TeV: float, events: int, seed: int, jobs:
                              oversample, force, reshowers, slice_pt=slice_pt,
                              hard_fraction=hard_fraction, fsr_emissions=fsr_emissions,
                              quark_emissions=quark_emissions, oversample_soft=oversample_soft,
-                             thin_keep=thin_keep))
+                             thin_keep=thin_keep, w_decays=w_decays))
     return tasks
 
 
@@ -726,6 +742,7 @@ def generate_background(
     quark_emissions: int | None = None,
     oversample_soft: int | None = None,
     thin_keep: float | None = None,
+    w_decays: int | None = None,
 ) -> list[Path]:
     """Generate ``events`` Pythia events of ``process`` in ``jobs`` jobs; write ROOT files
     and the fileset entry ``<process>__nominal`` (``<process>_hadrons__nominal`` for
@@ -742,7 +759,10 @@ def generate_background(
     (experimental) also ``quark_emissions`` forced photon emissions per final-state quark;
     ``oversample_soft``: splittings per shower photon of sample S; ``thin_keep`` (sliced
     methods): survival probability of the written copies outside the core selection
-    (:func:`core_copy`; weight / ``thin_keep`` when kept). Settings left ``None``
+    (:func:`core_copy`; weight / ``thin_keep`` when kept); ``w_decays`` (sliced methods,
+    W → ℓν events of sample S): decay configurations per Pythia event, the original and
+    ``w_decays`` − 1 with redrawn decay angles (:mod:`samples.background_wdecay`; emission
+    and splitting counts are per configuration). Settings left ``None``
     take the method's default (:data:`METHOD_DEFAULTS`, else the module constants).
     """
     from darknu.io import prepare_output_dir
@@ -753,7 +773,8 @@ def generate_background(
                        oversample=oversample, force=force, reshowers=reshowers,
                        slice_pt=slice_pt, hard_fraction=hard_fraction,
                        fsr_emissions=fsr_emissions, quark_emissions=quark_emissions,
-                       oversample_soft=oversample_soft, thin_keep=thin_keep)
+                       oversample_soft=oversample_soft, thin_keep=thin_keep,
+                       w_decays=w_decays)
     out = prepare_output_dir(out_dir, force=force, resume=True)
     done: dict[int, JobResult] = {}  # resume: jobs whose file is already there
     for t in tasks:
@@ -839,7 +860,7 @@ def register_cli(generate_subparsers: Any) -> None:
                         "default 1, sliced_fsrq 8")
     p.add_argument("--oversample-soft", type=int, default=None, dest="oversample_soft",
                    help="sliced methods: splittings per shower photon of sample S; default 1, "
-                        "sliced_fsrq 32")
+                        f"sliced_fsrq {METHOD_DEFAULTS['sliced_fsrq']['oversample_soft']}")
     p.add_argument("--reshowers", type=int, default=RESHOWERS,
                    help="W-decay re-showers per W event (method reshower)")
     p.add_argument("--slice-pt", type=float, default=SLICE_PT_GEV, dest="slice_pt",
@@ -850,18 +871,24 @@ def register_cli(generate_subparsers: Any) -> None:
                         f"(default {HARD_FRACTION}, sliced_fsrq "
                         f"{METHOD_DEFAULTS['sliced_fsrq']['hard_fraction']})")
     p.add_argument("--fsr-emissions", type=int, default=None, dest="fsr_emissions",
-                   help="method sliced_fsr: forced W-lepton photon emissions per event "
+                   help="method sliced_fsr: forced W-lepton photon emissions per event (per "
+                        "W-decay configuration) "
                         f"(default {FSR_EMISSIONS}, sliced_fsrq "
                         f"{METHOD_DEFAULTS['sliced_fsrq']['fsr_emissions']})")
     p.add_argument("--quark-emissions", type=int, default=None,
                    dest="quark_emissions",
                    help="method sliced_fsrq: forced photon emissions per final-state quark "
+                        "(per W-decay configuration) "
                         f"(default {METHOD_DEFAULTS['sliced_fsrq']['quark_emissions']})")
     p.add_argument("--thin-keep", type=float, default=None, dest="thin_keep",
                    help="sliced methods: probability to write a copy outside the core "
                         "selection of the default detector scenarios (weight / it when "
                         "written; default 1, sliced_fsrq "
                         f"{METHOD_DEFAULTS['sliced_fsrq']['thin_keep']})")
+    p.add_argument("--w-decays", type=int, default=None, dest="w_decays",
+                   help="sliced methods: W-decay configurations per Pythia event (the "
+                        "original and the rest with redrawn decay angles; default 1, "
+                        f"sliced_fsrq {METHOD_DEFAULTS['sliced_fsrq'].get('w_decays', 1)})")
     p.add_argument("--hadron-level", action="store_true",
                    help="MPI + hadronisation (for H_T-veto / isolation efficiencies)")
     p.add_argument("--out", required=True, type=Path)
@@ -880,7 +907,8 @@ def _cli(args: Any) -> int:
             oversample=args.oversample, reshowers=args.reshowers, force=args.force,
             slice_pt=args.slice_pt, hard_fraction=args.hard_fraction,
             fsr_emissions=args.fsr_emissions, quark_emissions=args.quark_emissions,
-            oversample_soft=args.oversample_soft, thin_keep=args.thin_keep))
+            oversample_soft=args.oversample_soft, thin_keep=args.thin_keep,
+            w_decays=args.w_decays))
     print(f"wrote {n} background files and {args.out / 'fileset.json'}")
     return 0
 

@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 
 from samples import background_kernels as K
+from samples import background_wdecay as WD
 from samples import pcg64
+from samples.background_sliced import RNG_WDECAY
 from samples.pythia_record import RecordReader
 
 ENGINES = ("compiled", "python")
@@ -51,10 +53,18 @@ class CompiledEngine:
         self.task = task
         self.rng, self.rng_q = rng, rng_q
         self._st, self._st_q = pcg64.state_of(rng), pcg64.state_of(rng_q)
+        #: ``w_decays`` > 1: the redrawn W-decay angles' own stream (seeded per (seed, job)).
+        self.w_decays = int(task.w_decays)
+        self.rng_w = np.random.default_rng([task.seed, task.job, RNG_WDECAY])
+        self._st_w = pcg64.state_of(self.rng_w)
         self.buf = buf
         self.m_wlep = float(m_wlep)
         self.presel, self.aux, self.hard_rows, self.hard_buf = presel, aux, hard_rows, hard_buf
         self.thin = thin  # samples.background_sliced.CopyThinning
+        #: Its draws are made by :func:`samples.background_kernels.thin_copies` from the
+        #: state of its generator (written back by :meth:`fill`).
+        self._thinning = thin.keep < 1.0
+        self._st_t = pcg64.state_of(thin.rng)
         #: Written copies' columns not yet in ``buf`` (added in batches: one
         #: ``extend_columns`` per ~4000 copies instead of one per event).
         self._pending: list[tuple] = []
@@ -76,6 +86,9 @@ class CompiledEngine:
         args = (float(w_py), float(t.slice_pt), int(t.oversample_soft), self.forced_fsr,
                 self.forced_q, int(t.fsr_emissions), int(t.quark_emissions), self.m_wlep,
                 self._st, self._st_q, self._atab, self.totals)
+        if self.w_decays > 1:
+            self._soft_event_decays(event, w_py, iev, args)
+            return
         out = self._fast(event, K.soft_event_at, args)
         if out is None:
             rec = self._read(event)
@@ -83,6 +96,21 @@ class CompiledEngine:
         else:
             *out, rec = out
         self._collect(event, rec, iev, *out)
+
+    def _soft_event_decays(self, event: Any, w_py: float, iev: int, args: tuple) -> None:
+        """:meth:`soft_event` for ``w_decays`` > 1: the event as Pythia made it and
+        ``w_decays`` − 1 copies of its record with redrawn W-decay angles
+        (:func:`samples.background_kernels.soft_event_decays`), weight ``w_py`` /
+        ``w_decays`` each, one ``genEventGroup`` (they are correlated)."""
+        head = (self.w_decays, self._st_w)
+        out = self._fast(event, K.soft_event_decays_at, (*head, *args))
+        if out is None:
+            rec = self._read(event)
+            out = K.soft_event_decays(rec, *head, *args)
+        else:
+            *out, rec = out
+        f, irow, mv_i, mv_p, cfg, ps = out
+        self._collect(event, rec, iev, f, irow, mv_i, mv_p, cfg=cfg, ps=ps)
 
     def hard_event(self, event: Any, w_h: float, iev: int) -> None:
         """One event of sample H (its hard-process photon split)."""
@@ -93,7 +121,7 @@ class CompiledEngine:
             out = K.hard_event(rec, *args)
         else:
             *out, rec = out
-        self._collect(event, rec, iev, *out)
+        self._collect(event, rec, iev, *out, hard=True)
 
     def _read(self, event: Any) -> Any:
         assert self._reader is not None
@@ -116,44 +144,50 @@ class CompiledEngine:
         return None if miss else tuple(out)
 
     def _collect(self, event: Any, rec: Any, iev: int, f: np.ndarray, irow: np.ndarray,
-                 mv_i: np.ndarray, mv_p: np.ndarray) -> None:
+                 mv_i: np.ndarray, mv_p: np.ndarray, cfg: np.ndarray | None = None,
+                 ps: np.ndarray | None = None, hard: bool = False) -> None:
         """Append the preselected rows, thin the copies and write those kept, in the
-        kernels' order."""
+        kernels' order (``hard``: the copies of a sample-H event, all of part 1; soft
+        events have none)."""
         if len(f) == 0:
             return
-        core = f[:, K.C_CORE] != 0
-        fac = None if core.all() else self.thin.factors(core)
-        for row in f[f[:, K.C_PRESEL] != 0].tolist():
-            part = int(row[K.C_PART])
-            if part == 1:
-                self.hard_rows.append(len(self.presel))
-            self.presel.append((row[K.C_MLL], row[K.C_LEAD], row[K.C_W], iev,
-                                int(row[K.C_FLAV])))
-            self.aux.append((int(row[K.C_ORIGIN]), row[K.C_PTG], row[K.C_SCALE], part))
-        if fac is not None:
-            kept = fac != 0
-            f, irow, fac = f[kept], irow[kept], fac[kept]  # copies: f is changed below
+        sel = f[:, K.C_PRESEL] != 0
+        if sel.any():
+            part = 1 if hard else None
+            for row in f[sel].tolist():
+                p = int(row[K.C_PART]) if part is None else part
+                if p == 1:
+                    self.hard_rows.append(len(self.presel))
+                self.presel.append((row[K.C_MLL], row[K.C_LEAD], row[K.C_W], iev,
+                                    int(row[K.C_FLAV])))
+                self.aux.append((int(row[K.C_ORIGIN]), row[K.C_PTG], row[K.C_SCALE], p))
+        if self._thinning:
+            kept, fac, n_drop = K.thin_copies(f, self.thin.keep, self._st_t)
+            self.thin.n_dropped += n_drop
+            f, irow = f[kept], irow[kept]  # copies: f is changed below
+            if cfg is not None:
+                cfg = cfg[kept]
             if not len(f):
                 return
             f[:, K.C_W] *= fac
             f[:, K.C_BIAS] *= fac
-        hard = f[:, K.C_PART] == 1
-        self.thin.written(f[~hard, K.C_W], False)
-        self.thin.written(f[hard, K.C_W], True)
+        self.thin.written(f[:, K.C_W], hard)
         if self.buf is not None:
-            base = len(self.buf) + self._n_pending
-            if hard.any():
-                self.hard_buf.extend((base + np.flatnonzero(hard)).tolist())
-            self._write(event, rec, f, irow, mv_i, mv_p, iev)
+            if hard:
+                base = len(self.buf) + self._n_pending
+                self.hard_buf.extend(range(base, base + len(f)))
+            self._write(event, rec, f, irow, mv_i, mv_p, iev, cfg, ps)
 
     def _write(self, event: Any, rec: Any, f: np.ndarray, irow: np.ndarray, mv_i: np.ndarray,
-               mv_p: np.ndarray, iev: int) -> None:
+               mv_p: np.ndarray, iev: int, cfg: np.ndarray | None = None,
+               ps: np.ndarray | None = None) -> None:
         """Append the event's written copies to the buffer: NanoAOD columns computed from
         the record with the copies' edits (``samples.background_kernels.copies_columns``),
         the compiled twin of the ``write_*_copy`` helpers + ``EventBuffer.append_pythia``."""
         if rec is None:
             rec = self._read(event)
-        cols = K.copies_columns(rec, f, irow, mv_i, mv_p)
+        cols = (K.copies_columns(rec, f, irow, mv_i, mv_p) if ps is None
+                else K.copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg))
         self._pending.append((*cols, f[:, K.C_W], f[:, K.C_BIAS], np.full(len(f), iev)))
         self._n_pending += len(f)
         if self._n_pending >= _BATCH_COPIES:
@@ -177,6 +211,8 @@ class CompiledEngine:
             self._flush()
         pcg64.restore(self.rng, self._st)
         pcg64.restore(self.rng_q, self._st_q)
+        pcg64.restore(self.rng_w, self._st_w)
+        pcg64.restore(self.thin.rng, self._st_t)
         t = self.totals
         loose[11, 0], loose[13, 0] = float(t[K.T_LOOSE_E_S]), float(t[K.T_LOOSE_MU_S])
         loose[11, 1], loose[13, 1] = float(t[K.T_LOOSE_E_H]), float(t[K.T_LOOSE_MU_H])

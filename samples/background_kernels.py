@@ -49,6 +49,7 @@ from samples.background_forced import (
     PT_MIN_CHG_Q_GEV,
 )
 from samples.background_fsr import PT_MIN_CHG_Q, PT_MIN_GEV, Q_PT_CUT, X_CUT
+from samples.background_wdecay import resampled_momenta
 from samples.cpython_math import hypot, sq
 from samples.nanoaod_kernels import event_columns
 from samples.pcg64 import random as _rand
@@ -1119,30 +1120,22 @@ def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  #
 
 
 @numba.njit(**_JIT)
-def soft_event(rec, w_py, p_cut, over, forced_fsr, forced_q, fsr_emissions,  # type: ignore[no-untyped-def]
-               quark_emissions, m_wlep, rng, rng_q, atab, tot):
-    """One event of sample S of ``run_sliced_job`` (with samples D and Q for ``sliced_fsr``
-    / ``sliced_fsrq``): split the record's shower photons except those the other samples
-    replace, then the forced W-lepton and final-state-quark emissions, in the reference's
-    order. Returns (float rows, int rows, moved indices, moved momenta) of the copies that
-    passed the generation filter, in the order the reference records them."""
-    f = np.empty((8, N_FCOLS))
-    irow = np.zeros((8, N_ICOLS), np.int64)
-    mv_i = np.empty(8, np.int64)
-    mv_p = np.empty((8, 4))
-    k = 0
-    n_mv = 0
-    l_idx, leps = _final_leptons(rec)
-    i_lep = i_nu = -1
-    p_lep = p_nu = _ZERO4
-    if forced_fsr:
-        i_lep, i_nu = w_decay_final(rec)
-        if i_lep < 0:
-            raise ValueError("no W boson in the event")
-        p_lep = _p4(rec, i_lep)
-        p_nu = _p4(rec, i_nu)
-    n = len(rec.id)
-    for ig in range(n):
+def _w_leptons(rec, forced_fsr):  # type: ignore[no-untyped-def]
+    """(ℓ index, ν index, p_ℓ, p_ν) of the W decay for the forced-emission methods."""
+    if not forced_fsr:
+        return -1, -1, _ZERO4, _ZERO4
+    i_lep, i_nu = w_decay_final(rec)
+    if i_lep < 0:
+        raise ValueError("no W boson in the event")
+    return i_lep, i_nu, _p4(rec, i_lep), _p4(rec, i_nu)
+
+
+@numba.njit(**_JIT)
+def _soft_photons(rec, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu, l_idx, leps,  # type: ignore[no-untyped-def]
+                  rng, atab, tot, f, irow, k):
+    """Sample S of :func:`soft_event`: split the record's shower photons except those the
+    other samples replace."""
+    for ig in range(len(rec.id)):
         if not (rec.status[ig] > 0 and rec.id[ig] == 22 and _pt(rec, ig) > _PHOTON_PT_MIN):
             continue
         if rec.hadron[rec.mother1[top_copy(rec, ig)]]:
@@ -1157,66 +1150,143 @@ def soft_event(rec, w_py, p_cut, over, forced_fsr, forced_q, fsr_emissions,  # t
             continue  # in sample Q
         f, irow, k = _split_photon(rec, ig, l_idx, leps, w_py, scale, origin, over, 0, rng,
                                    atab, tot, f, irow, k)
-    if forced_fsr:
-        for _ in range(fsr_emissions):
-            em = force_emit(p_lep, p_nu, m_wlep, rng, atab)
-            if not em[0]:
-                continue
-            f, irow, k = _emit_split(rec, i_lep, i_nu, em, l_idx, leps, w_py / fsr_emissions,
-                                     fsr_emissions, rng, atab, tot, f, irow, k)
-    if forced_q:
-        quarks = np.empty(n, np.int64)
-        charged_final = np.empty(n, np.int64)
-        nonpartons = np.empty(n, np.int64)
-        nq = ncf = nnp = 0
-        i_wb = 0
-        for j in range(n):
-            aid = abs(rec.id[j])
-            if rec.status[j] <= 0:
-                if aid == 24:
-                    i_wb = j
-                continue
-            if 1 <= aid <= 5:
-                quarks[nq] = j
-                nq += 1
+    return f, irow, k
+
+
+@numba.njit(**_JIT)
+def _lepton_emissions(rec, i_lep, i_nu, p_lep, p_nu, l_idx, leps, w_py, fsr_emissions,  # type: ignore[no-untyped-def]
+                      m_wlep, rng, atab, tot, f, irow, k):
+    """Sample D of :func:`soft_event`: ``fsr_emissions`` forced W-lepton emissions."""
+    for _ in range(fsr_emissions):
+        em = force_emit(p_lep, p_nu, m_wlep, rng, atab)
+        if not em[0]:
+            continue
+        f, irow, k = _emit_split(rec, i_lep, i_nu, em, l_idx, leps, w_py / fsr_emissions,
+                                 fsr_emissions, rng, atab, tot, f, irow, k)
+    return f, irow, k
+
+
+@numba.njit(**_JIT)
+def _quark_setup(rec):  # type: ignore[no-untyped-def]
+    """The final quarks, final charged particles and the W's final non-parton descendants
+    of sample Q (indices only: the same for every W-decay configuration)."""
+    n = len(rec.id)
+    quarks = np.empty(n, np.int64)
+    charged_final = np.empty(n, np.int64)
+    nonpartons = np.empty(n, np.int64)
+    nq = ncf = nnp = 0
+    i_wb = 0
+    for j in range(n):
+        aid = abs(rec.id[j])
+        if rec.status[j] <= 0:
+            if aid == 24:
+                i_wb = j
+            continue
+        if 1 <= aid <= 5:
+            quarks[nq] = j
+            nq += 1
+            charged_final[ncf] = j
+            ncf += 1
+        elif aid != 21:
+            nonpartons[nnp] = j
+            nnp += 1
+            if rec.ctype[j] != 0:
                 charged_final[ncf] = j
                 ncf += 1
-            elif aid != 21:
-                nonpartons[nnp] = j
-                nnp += 1
-                if rec.ctype[j] != 0:
-                    charged_final[ncf] = j
-                    ncf += 1
-        w_moved = np.empty(n, np.int64)
-        n_wm = 0
-        if nq > 0:
-            for t in range(nnp):
-                j = nonpartons[t]
-                if is_ancestor(j, i_wb, rec.status, rec.mother1, rec.mother2):
-                    w_moved[n_wm] = j
-                    n_wm += 1
-        for t in range(nq):
-            iq = quarks[t]
-            ir, r_in = quark_recoiler(rec, iq)
-            if ir < 0:
+    w_moved = np.empty(n, np.int64)
+    n_wm = 0
+    if nq > 0:
+        for t in range(nnp):
+            j = nonpartons[t]
+            if is_ancestor(j, i_wb, rec.status, rec.mother1, rec.mother2):
+                w_moved[n_wm] = j
+                n_wm += 1
+    return quarks[:nq], charged_final, ncf, w_moved, n_wm
+
+
+@numba.njit(**_JIT)
+def _quark_plan(rec, quarks):  # type: ignore[no-untyped-def]
+    """The emitters of sample Q, one row per (final quark, copy segment) in the order of
+    the reference: (quark, recoiler, recoiler incoming, quark copy, p_T low, p_T high,
+    recoiler copy) and the squared charges. Only partons before each quark's production,
+    the W and the incoming partons enter: the same for every W-decay configuration."""
+    n = len(rec.id)
+    ints = np.empty((0, 5), np.int64)
+    flts = np.empty((0, 3))
+    for t in range(len(quarks)):
+        iq = quarks[t]
+        ir, r_in = quark_recoiler(rec, iq)
+        if ir < 0:
+            continue
+        chg2 = sq(rec.ctype[iq] / 3.0)
+        seg_i, seg_lo, seg_hi = quark_copy_segments(rec, iq)
+        m = len(seg_i)
+        ii = np.empty((m, 5), np.int64)
+        ff = np.empty((m, 3))
+        for s in range(m):
+            ic = seg_i[s]
+            nxt = rec.daughter1[ic] if ic != iq else n
+            irc = ir if r_in else latest_copy_before(rec, ir, nxt)
+            ii[s, 0], ii[s, 1], ii[s, 2], ii[s, 3], ii[s, 4] = iq, ir, 1 if r_in else 0, ic, irc
+            ff[s, 0], ff[s, 1], ff[s, 2] = seg_lo[s], seg_hi[s], chg2
+        ints = np.concatenate((ints, ii))
+        flts = np.concatenate((flts, ff))
+    return ints, flts
+
+
+@numba.njit(**_JIT)
+def _quark_emissions(rec, plan_i, plan_f, charged_final, ncf, w_moved, n_wm, l_idx, leps,  # type: ignore[no-untyped-def]
+                     w_py, quark_emissions, rng, rng_q, atab, tot, f, irow, k, mv_i, mv_p,
+                     n_mv):
+    """Sample Q of :func:`soft_event`: ``quark_emissions`` forced photon emissions per
+    row of the plan (:func:`_quark_plan`)."""
+    for s in range(len(plan_i)):
+        iq, ir, r_in, ic, irc = (plan_i[s, 0], plan_i[s, 1], plan_i[s, 2] != 0, plan_i[s, 3],
+                                 plan_i[s, 4])
+        lo, hi, chg2 = plan_f[s, 0], plan_f[s, 1], plan_f[s, 2]
+        q_old = _p4(rec, ic)
+        r_old = _p4(rec, irc)
+        for _ in range(quark_emissions):
+            em = force_emit_quark(q_old, r_old, rec.m[iq], rec.m[irc], r_in, chg2, hi,
+                                  rng_q, atab, Q_PT_CUT, lo)
+            if not em[0]:
                 continue
-            chg2 = sq(rec.ctype[iq] / 3.0)
-            seg_i, seg_lo, seg_hi = quark_copy_segments(rec, iq)
-            for s in range(len(seg_i)):
-                ic, lo, hi = seg_i[s], seg_lo[s], seg_hi[s]
-                nxt = rec.daughter1[ic] if ic != iq else n
-                irc = ir if r_in else latest_copy_before(rec, ir, nxt)
-                q_old = _p4(rec, ic)
-                r_old = _p4(rec, irc)
-                for _ in range(quark_emissions):
-                    em = force_emit_quark(q_old, r_old, rec.m[iq], rec.m[irc], r_in, chg2, hi,
-                                          rng_q, atab, Q_PT_CUT, lo)
-                    if not em[0]:
-                        continue
-                    f, irow, k, mv_i, mv_p, n_mv = _emit_split_quark(
-                        rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps,
-                        w_py / quark_emissions, quark_emissions, w_moved, n_wm,
-                        charged_final, ncf, rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv)
+            f, irow, k, mv_i, mv_p, n_mv = _emit_split_quark(
+                rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps,
+                w_py / quark_emissions, quark_emissions, w_moved, n_wm,
+                charged_final, ncf, rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv)
+    return f, irow, k, mv_i, mv_p, n_mv
+
+
+@numba.njit(**_JIT)
+def _new_outputs():  # type: ignore[no-untyped-def]
+    return (np.empty((8, N_FCOLS)), np.zeros((8, N_ICOLS), np.int64), np.empty(8, np.int64),
+            np.empty((8, 4)))
+
+
+@numba.njit(**_JIT)
+def soft_event(rec, w_py, p_cut, over, forced_fsr, forced_q, fsr_emissions,  # type: ignore[no-untyped-def]
+               quark_emissions, m_wlep, rng, rng_q, atab, tot):
+    """One event of sample S of ``run_sliced_job`` (with samples D and Q for ``sliced_fsr``
+    / ``sliced_fsrq``): split the record's shower photons except those the other samples
+    replace, then the forced W-lepton and final-state-quark emissions, in the reference's
+    order. Returns (float rows, int rows, moved indices, moved momenta) of the copies that
+    passed the generation filter, in the order the reference records them."""
+    f, irow, mv_i, mv_p = _new_outputs()
+    k = n_mv = 0
+    l_idx, leps = _final_leptons(rec)
+    i_lep, i_nu, p_lep, p_nu = _w_leptons(rec, forced_fsr)
+    f, irow, k = _soft_photons(rec, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu,
+                               l_idx, leps, rng, atab, tot, f, irow, k)
+    if forced_fsr:
+        f, irow, k = _lepton_emissions(rec, i_lep, i_nu, p_lep, p_nu, l_idx, leps, w_py,
+                                       fsr_emissions, m_wlep, rng, atab, tot, f, irow, k)
+    if forced_q:
+        quarks, charged_final, ncf, w_moved, n_wm = _quark_setup(rec)
+        plan_i, plan_f = _quark_plan(rec, quarks)
+        f, irow, k, mv_i, mv_p, n_mv = _quark_emissions(
+            rec, plan_i, plan_f, charged_final, ncf, w_moved, n_wm, l_idx, leps, w_py,
+            quark_emissions, rng, rng_q, atab, tot, f, irow, k, mv_i, mv_p, n_mv)
     return f[:k], irow[:k], mv_i[:n_mv], mv_p[:n_mv]
 
 
@@ -1247,7 +1317,7 @@ def soft_event_at(addr, n, size, keys, ctypes_, hadrons, w_py, p_cut, over,  # t
     :meth:`samples.pythia_record.RecordReader.locate`): one call per event. Returns its
     outputs and ``False``, or empty outputs and ``True`` (nothing drawn) when an id is
     missing from the id table; the record is returned too (for the written copies)."""
-    rec, miss = _record_at(addr, n, size, keys, ctypes_, hadrons)
+    rec, miss = record_at(addr, n, size, keys, ctypes_, hadrons)
     if miss:
         f, irow, mv_i, mv_p = _empty_outputs()
         return f, irow, mv_i, mv_p, rec, True
@@ -1261,7 +1331,7 @@ def soft_event_at(addr, n, size, keys, ctypes_, hadrons, w_py, p_cut, over,  # t
 def hard_event_at(addr, n, size, keys, ctypes_, hadrons, w_h, over, rng, atab,  # type: ignore[no-untyped-def]
                   tot):
     """:func:`hard_event` on the record copied from ``addr`` (as :func:`soft_event_at`)."""
-    rec, miss = _record_at(addr, n, size, keys, ctypes_, hadrons)
+    rec, miss = record_at(addr, n, size, keys, ctypes_, hadrons)
     if miss:
         f, irow, mv_i, mv_p = _empty_outputs()
         return f, irow, mv_i, mv_p, rec, True
@@ -1270,7 +1340,107 @@ def hard_event_at(addr, n, size, keys, ctypes_, hadrons, w_h, over, rng, atab,  
 
 
 @numba.njit(**_JIT)
-def _record_at(addr, n, size, keys, ctypes_, hadrons):  # type: ignore[no-untyped-def]
+def thin_copies(f, keep, st):  # type: ignore[no-untyped-def]
+    """``samples.background_sliced.CopyThinning.factors`` on the rows ``f`` (same draws
+    from the thinning stream's state ``st``: one per non-core row, in order): (indices of
+    the kept rows, their weight factors 1 or 1/``keep``, number dropped)."""
+    n = len(f)
+    idx = np.empty(n, np.int64)
+    fac = np.empty(n)
+    boost = 1.0 / keep
+    m = nd = 0
+    for i in range(n):
+        if f[i, C_CORE] != 0:
+            idx[m], fac[m] = i, 1.0
+            m += 1
+        elif _rand(st) >= keep:
+            nd += 1
+        else:
+            idx[m], fac[m] = i, boost
+            m += 1
+    return idx[:m], fac[:m], nd
+
+
+@numba.njit(**_JIT)
+def _with_p(rec, p):  # type: ignore[no-untyped-def]
+    """``rec`` with momenta ``p`` (the other arrays shared, not copied)."""
+    return Record(rec.id, rec.status, rec.mother1, rec.mother2, rec.daughter1, rec.daughter2,
+                  p, rec.m, rec.scale, rec.ctype, rec.hadron, rec.v)
+
+
+@numba.njit(**_JIT)
+def soft_event_decays(rec, n_dec, st_w, w_py, p_cut, over, forced_fsr, forced_q,  # type: ignore[no-untyped-def]
+                      fsr_emissions, quark_emissions, m_wlep, rng, rng_q, atab, tot):
+    """:func:`soft_event` on ``n_dec`` decay configurations of one W event: the record as
+    it is and ``n_dec`` − 1 with redrawn W-decay angles
+    (:func:`samples.background_wdecay.resampled_momenta`, stream ``st_w``). Sample S (the
+    shower photons) is split on the first configuration only, with the event's weight
+    ``w_py``; samples D and Q on every configuration, with ``w_py`` / ``n_dec`` (either is
+    an unbiased estimate of the event's expectation). Returns the copies in order (float
+    rows, int rows, moved indices, moved momenta, as :func:`soft_event`), each copy's
+    configuration index, and the momenta of every configuration (n_dec, len(rec), 4)."""
+    n = len(rec.id)
+    ps = np.empty((n_dec, n, 4))
+    ps[0] = rec.p
+    if n_dec > 1:
+        moved, _cos = resampled_momenta(rec, n_dec - 1, st_w)
+        ps[1:] = moved
+    f, irow, mv_i, mv_p = _new_outputs()
+    cfg = np.empty(8, np.int64)
+    k = n_mv = 0
+    l_idx, leps = _final_leptons(rec)
+    charged_final = w_moved = np.empty(0, np.int64)
+    ncf = n_wm = 0
+    plan_i, plan_f = np.empty((0, 5), np.int64), np.empty((0, 3))
+    if forced_q:
+        quarks, charged_final, ncf, w_moved, n_wm = _quark_setup(rec)
+        plan_i, plan_f = _quark_plan(rec, quarks)
+    w = w_py / n_dec
+    for r in range(n_dec):
+        rec_r = _with_p(rec, ps[r])
+        k0 = k
+        if r > 0:
+            for a in range(len(l_idx)):
+                for c in range(4):
+                    leps[a, 1 + c] = ps[r, l_idx[a], c]
+        i_lep, i_nu, p_lep, p_nu = _w_leptons(rec_r, forced_fsr)
+        if r == 0:
+            f, irow, k = _soft_photons(rec_r, w_py, p_cut, over, forced_fsr, forced_q, p_lep,
+                                       p_nu, l_idx, leps, rng, atab, tot, f, irow, k)
+        if forced_fsr:
+            f, irow, k = _lepton_emissions(rec_r, i_lep, i_nu, p_lep, p_nu, l_idx, leps, w,
+                                           fsr_emissions, m_wlep, rng, atab, tot, f, irow, k)
+        if forced_q:
+            f, irow, k, mv_i, mv_p, n_mv = _quark_emissions(
+                rec_r, plan_i, plan_f, charged_final, ncf, w_moved, n_wm, l_idx, leps, w,
+                quark_emissions, rng, rng_q, atab, tot, f, irow, k, mv_i, mv_p, n_mv)
+        if len(cfg) < len(f):
+            c2 = np.empty(len(f), np.int64)
+            c2[:k0] = cfg[:k0]
+            cfg = c2
+        cfg[k0:k] = r
+    return f[:k], irow[:k], mv_i[:n_mv], mv_p[:n_mv], cfg[:k], ps
+
+
+@numba.njit(**_JIT)
+def soft_event_decays_at(addr, n, size, keys, ctypes_, hadrons, n_dec, st_w, w_py, p_cut,  # type: ignore[no-untyped-def]
+                         over, forced_fsr, forced_q, fsr_emissions, quark_emissions, m_wlep,
+                         rng, rng_q, atab, tot):
+    """:func:`soft_event_decays` on the record copied from ``addr`` (as
+    :func:`soft_event_at`): its outputs, the record and the missing-id flag."""
+    rec, miss = record_at(addr, n, size, keys, ctypes_, hadrons)
+    if miss:
+        f, irow, mv_i, mv_p = _empty_outputs()
+        return (f, irow, mv_i, mv_p, np.empty(0, np.int64), np.empty((0, len(rec.id), 4)),
+                rec, True)
+    f, irow, mv_i, mv_p, cfg, ps = soft_event_decays(
+        rec, n_dec, st_w, w_py, p_cut, over, forced_fsr, forced_q, fsr_emissions,
+        quark_emissions, m_wlep, rng, rng_q, atab, tot)
+    return f, irow, mv_i, mv_p, cfg, ps, rec, False
+
+
+@numba.njit(**_JIT)
+def record_at(addr, n, size, keys, ctypes_, hadrons):  # type: ignore[no-untyped-def]
     """(Record, number of ids missing from the table) of the particles at ``addr``."""
     i0, i1, i2, i3, i4, i5, p, m, scale, ct, had, v, miss = _copy_particles(
         addr, n, size, keys, ctypes_, hadrons)
@@ -1350,11 +1520,12 @@ def copy_record(rec, row, ir, mv_i, mv_p):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_JIT)
-def copies_columns(rec, f, irow, mv_i, mv_p):  # type: ignore[no-untyped-def]
+def copies_columns(rec, f, irow, mv_i, mv_p, ps=None, cfg=None):  # type: ignore[no-untyped-def]
     """NanoAOD columns (:func:`samples.nanoaod_kernels.event_columns`) of the written copies
     of one event, concatenated: (GenPart floats, ints, Electron floats, ints, Muon floats,
     ints, ChargedHadron floats, pdgIds, per-copy counts (k, 4) of these four collections,
-    MET (k, 2), GenVtx (k, 3))."""
+    MET (k, 2), GenVtx (k, 3)). With ``ps``/``cfg`` (:func:`soft_event_decays`), copy c
+    is made from the record with momenta ``ps[cfg[c]]``."""
     k = len(f)
     cap = len(rec.id) + 3
     gen_f, gen_i = np.empty((k * cap, 7)), np.empty((k * cap, 4), np.int64)
@@ -1365,7 +1536,8 @@ def copies_columns(rec, f, irow, mv_i, mv_p):  # type: ignore[no-untyped-def]
     met, vtx = np.empty((k, 2)), np.empty((k, 3))
     o = np.zeros(4, np.int64)
     for c in range(k):
-        cols = event_columns(copy_record(rec, f[c], irow[c], mv_i, mv_p))
+        rec_c = rec if ps is None else _with_p(rec, ps[cfg[c]])
+        cols = event_columns(copy_record(rec_c, f[c], irow[c], mv_i, mv_p))
         gf, gi, ef, ei, uf, ui, hf, hi, mt, vx = cols
         for a, (xf, xi, of, oi) in enumerate(((gf, gi, gen_f, gen_i), (ef, ei, ele_f, ele_i),
                                               (uf, ui, mu_f, mu_i))):

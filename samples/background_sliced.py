@@ -43,6 +43,11 @@ ORIGIN_FORCED_FSR = 4
 #: ``sliced_fsrq`` only: photon of the forced final-state-quark emission (sample Q, part 3).
 ORIGIN_FORCED_QUARK = 5
 
+#: Tags of the per-job random streams, ``numpy.random.default_rng([seed, job, tag])``: one
+#: per purpose (the forced splitting of samples.background uses 0xBAC6); distinct, so that
+#: no two streams of a job repeat each other's numbers (tests/samples/test_background_wdecay.py).
+RNG_SPLIT, RNG_QUARK, RNG_THIN, RNG_WDECAY = 0xBAC7, 0xBAC8, 0xBAC9, 0xBACA
+
 _W_CHANNEL = {"W_munu_gstar": "24:onIfAny = 13", "W_enu_gstar": "24:onIfAny = 11"}
 
 
@@ -201,7 +206,7 @@ class CopyThinning:
     def __init__(self, keep: float, seed: int, job: int) -> None:
         self.keep = float(keep)
         self.boost = 1.0 / self.keep
-        self.rng = np.random.default_rng([seed, job, 0xBAC9])
+        self.rng = np.random.default_rng([seed, job, RNG_THIN])
         self.kept = {False: [], True: []}  # written weights: S-like parts / sample H
         self.n_dropped = 0
 
@@ -223,13 +228,14 @@ class CopyThinning:
 
     def written(self, weights: Any, hard: bool) -> None:
         """Record the weights of written copies (of sample H if ``hard``)."""
-        self.kept[bool(hard)].extend(np.atleast_1d(np.asarray(weights, dtype=float)).tolist())
+        self.kept[bool(hard)].append(np.array(weights, dtype=float, ndmin=1))
 
     def sums(self) -> tuple[float, float, int]:
         """(Σw written of S, D and Q; of H; number of copies written); exact sums
         (``math.fsum``), independent of the order."""
-        return (math.fsum(self.kept[False]), math.fsum(self.kept[True]),
-                len(self.kept[False]) + len(self.kept[True]))
+        s, h = (np.concatenate(self.kept[k]) if self.kept[k] else np.zeros(0)
+                for k in (False, True))
+        return math.fsum(s), math.fsum(h), len(s) + len(h)
 
 
 def run_sliced_job(task: Any) -> Any:
@@ -271,9 +277,12 @@ def run_sliced_job(task: Any) -> Any:
     from samples.background_compiled import ENGINES, CompiledEngine
 
     bg.check_choice("engine", task.engine, ENGINES)
+    if task.w_decays != 1 and task.engine != "compiled":
+        raise bg.ParameterError(f"w_decays = {task.w_decays} needs the compiled engine (the "
+                                f"reference engine {task.engine!r} has no W-decay resampling)")
     t0 = time.process_time()
-    rng = np.random.default_rng([task.seed, task.job, 0xBAC7])
-    rng_q = np.random.default_rng([task.seed, task.job, 0xBAC8])
+    rng = np.random.default_rng([task.seed, task.job, RNG_SPLIT])
+    rng_q = np.random.default_rng([task.seed, task.job, RNG_QUARK])
     charged_final: list[int] = []
     buf = EventBuffer(hadron_level=task.hadron_level) if task.out_path else None
     loose = {(11, 0): 0.0, (13, 0): 0.0, (11, 1): 0.0, (13, 1): 0.0}
@@ -573,7 +582,7 @@ def run_sliced_job(task: Any) -> Any:
         "sigma_pythia_W_mb": sigma_w_mb, "sigma_pythia_W_err_mb": sigma_w_err_mb,
         "sigma_pythia_H_mb": sigma_h_mb, "sigma_pythia_H_err_mb": sigma_h_err_mb,
         "weight_factor_H": factor, "cpu_seconds_S": cpu_s, "cpu_seconds_H": cpu_h,
-        "oversample_soft": task.oversample_soft,
+        "oversample_soft": task.oversample_soft, "w_decays": task.w_decays,
         "thin_keep": task.thin_keep, "n_thinned_away": thin.n_dropped,
         "thinning": "copies failing the core selection (>= 3 e/mu with e pT > "
                     f"{bg.CORE_E_PT_MIN_GEV} | mu pT > {bg.CORE_MU_PT_MIN_GEV} GeV, |eta| < "

@@ -183,7 +183,7 @@ def _job(method, engine, events, seed, **kw):
         ("sliced", 800, {"hard_fraction": 0.25, "oversample": 2}),
         ("sliced_fsr", 800, {"hard_fraction": 0.1, "fsr_emissions": 3}),
         ("sliced_fsrq", 1200, {"hard_fraction": 0.2, "fsr_emissions": 5, "quark_emissions": 3,
-                               "oversample_soft": 2, "oversample": 2}),
+                               "oversample_soft": 2, "oversample": 2, "w_decays": 1}),
     ],
 )
 def test_compiled_job_equals_python_job(method, events, kw):
@@ -217,7 +217,7 @@ def test_compiled_files_equal_python_files(tmp_path, monkeypatch):
     for engine in ("python", "compiled"):
         t = bg.JobTask("W_munu_gstar", "sliced_fsrq", 13.0, 300, 17, 0, False,
                        str(tmp_path / f"{engine}.root"), hard_fraction=0.1, quark_emissions=2,
-                       fsr_emissions=6, oversample=2, engine=engine)
+                       fsr_emissions=6, oversample=2, w_decays=1, engine=engine)
         assert bg.run_job(t).n_written > 100
         files[engine] = flat_arrays(t.out_path)
     a, b = buffers["python"], buffers["compiled"]

@@ -249,7 +249,7 @@ def test_sliced_fsrq_vetoes_and_writes(tmp_path):
 
     w = uproot.open(f)["Events"]["genWeight"].array(library="np")
     assert meta["method"] == "sliced_fsrq"
-    assert meta["quark_emissions"] == bg.method_default("sliced_fsrq", "quark_emissions") == 12
-    assert meta["fsr_emissions"] == 48 and meta["oversample"] == 8
-    assert meta["oversample_soft"] == 32 and meta["hard_fraction"] == 0.1
+    assert meta["quark_emissions"] == bg.method_default("sliced_fsrq", "quark_emissions") == 2
+    assert meta["fsr_emissions"] == 6 and meta["oversample"] == 8 and meta["w_decays"] == 8
+    assert meta["oversample_soft"] == 16 and meta["hard_fraction"] == 0.1
     assert np.isclose(w.sum(), meta["sum_genweight"], rtol=1e-5)
