@@ -123,11 +123,17 @@ def main(argv: list[str] | None = None) -> int:
     table = {"plain": ("plain", 1, 1), "enhanced": ("enhanced", 1, 1), "forced": ("forced", 1, 1),
              "forced_x": ("forced", args.oversample, 1), "reshower5": ("reshower", 1, 5),
              "reshower20": ("reshower", 1, 20), "sliced": ("sliced", 1, 1),
-             "sliced_fsr": ("sliced_fsr", 1, 1), "sliced_fsrq": ("sliced_fsrq", 1, 1)}
+             "sliced_fsr": ("sliced_fsr", 1, 1), "sliced_fsrq": ("sliced_fsrq", 1, 1),
+             "sliced_fsrq_1dec": ("sliced_fsrq", 1, 1)}
+    # Row presets: settings that override the method's defaults (and the options above).
+    # sliced_fsrq_1dec: the sliced_fsrq defaults before redrawn W-decay angles
+    # (docs/background.md §9–§10): one decay configuration, 48 / 12 / 32.
+    presets = {"sliced_fsrq_1dec": {"w_decays": 1, "fsr_emissions": 48, "quark_emissions": 12,
+                                    "oversample_soft": 32}}
     runs = []
     for m in args.methods.split(","):
         key, _, engine = m.partition(":")
-        runs.append((*table[key], engine))
+        runs.append((*table[key], engine, key))
     # Sliced rows: settings not given here take the method's defaults
     # (samples.background.method_default).
     sliced_kw = {"slice_pt": args.slice_pt or SLICE_PT_GEV}
@@ -144,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         out_dir.mkdir(parents=True)
     warmed = set()
-    for k, (method, over, resh, engine) in enumerate(runs):
+    for k, (method, over, resh, engine, key) in enumerate(runs):
         kw = dict(sliced_kw) if method.startswith("sliced") else {}
         if method in ("sliced_fsr", "sliced_fsrq") and args.fsr_emissions:
             kw["fsr_emissions"] = args.fsr_emissions
@@ -156,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             kw["thin_keep"] = args.thin_keep
         if method.startswith("sliced") and args.w_decays is not None:
             kw["w_decays"] = args.w_decays
+        kw.update(presets.get(key, {}))
         if engine:
             kw["engine"] = engine
         if method.startswith("sliced"):
@@ -178,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         sig = r.presel[:, 2].sum() / r.sumw_generated * xs if n_sel else 0.0
         name = f"{method}(R={resh})" if method == "reshower" else f"{method}(x{over})"
         if method.startswith("sliced"):
-            name = f"{method}:{engine}" if engine else method
+            name = f"{key}:{engine}" if engine else key
             parts.append((name, breakdown(r)))
         rows.append((name, r.n_generated / cpu, n_sel, n_eff, sig, per_h,
                      r.n_written / r.n_generated))
@@ -186,12 +193,12 @@ def main(argv: list[str] | None = None) -> int:
           f"process (shared machine: absolute rates under contention), "
           + (f"NanoAOD files written to {out_dir} (CPU included)" if out_dir
              else "no file written"))
-    print(f"{'method':14s} {'ev/s':>8s} {'N_sel':>6s} {'N_eff':>7s} {'sigma_presel[pb]':>17s} "
+    print(f"{'method':17s} {'ev/s':>8s} {'N_sel':>6s} {'N_eff':>7s} {'sigma_presel[pb]':>17s} "
           f"{'L_eff/CPU-h[ab^-1]':>19s} {'ratio':>8s} {'copies/event':>13s}")
     base = rows[0][5]  # ratios relative to the first row
     for name, rate, n_sel, n_eff, sig, per_h, copies in rows:
         ratio = per_h / base if base > 0 and not math.isnan(per_h) else float("nan")
-        print(f"{name:14s} {rate:8.0f} {n_sel:6d} {n_eff:7.1f} {sig:17.4f} {per_h:19.4g} "
+        print(f"{name:17s} {rate:8.0f} {n_sel:6d} {n_eff:7.1f} {sig:17.4f} {per_h:19.4g} "
               f"{ratio:8.1f} {copies:13.2f}")
     print("target: >= 4 ab^-1 per CPU-hour")
     if args.breakdown:
