@@ -123,10 +123,15 @@ def _core(e_pt, e_eta, mu_pt, mu_eta) -> bool:
     return len(pts) >= 3 and max(pts) > bg.CORE_LEAD_PT_MIN_GEV
 
 
-def test_thin_keep_is_checked_before_generation(tmp_path):
-    with pytest.raises(bg.ParameterError, match="thin_keep"):
-        bg.make_tasks("W_munu_gstar", sqrt_s_TeV=13.0, events=1000, seed=1, jobs=1,
-                      hadron_level=False, method="sliced_fsrq", out_dir=tmp_path, thin_keep=0.0)
-    with pytest.raises(bg.ParameterError, match="sliced methods"):
-        bg.make_tasks("W_munu_gstar", sqrt_s_TeV=13.0, events=1000, seed=1, jobs=1,
-                      hadron_level=False, method="forced", out_dir=tmp_path, thin_keep=0.5)
+@pytest.mark.parametrize(("name", "bad", "other_method_value"),
+                         [("thin_keep", 0.0, 0.5), ("w_decays", 0, 4)])
+def test_sliced_settings_are_checked_before_generation(tmp_path, name, bad,
+                                                       other_method_value):
+    """thin_keep and w_decays: out of range for a sliced method, or given to another
+    method, is refused by make_tasks (nothing generated), naming the setting."""
+    kw = {"sqrt_s_TeV": 13.0, "events": 1000, "seed": 1, "jobs": 1, "hadron_level": False,
+          "out_dir": tmp_path}
+    with pytest.raises(bg.ParameterError, match=name):
+        bg.make_tasks("W_munu_gstar", method="sliced_fsrq", **kw, **{name: bad})
+    with pytest.raises(bg.ParameterError, match=f"{name} applies to the sliced methods"):
+        bg.make_tasks("W_munu_gstar", method="forced", **kw, **{name: other_method_value})
