@@ -9,7 +9,7 @@ same Pythia events and random-number streams:
 - ``"compiled"`` (default): :class:`CompiledEngine` copies each event record once into
   numpy arrays (:class:`samples.pythia_record.RecordReader`) and runs the whole event —
   photon scans, origins, recoilers, forced emissions and splittings, generation filter,
-  truth preselection — in :func:`samples.background_kernels.soft_event` /
+  truth preselection — in :func:`samples.background_kernels.soft_event_collect` /
   :func:`~samples.background_kernels.hard_event`; the written copies' NanoAOD columns are
   computed from the record too (:func:`samples.background_kernels.copies_columns`), so the
   Pythia event is only read, once.
@@ -81,36 +81,30 @@ class CompiledEngine:
         self._atab = K.checked_alpha_em_table(pythia)
 
     def soft_event(self, event: Any, w_py: float, iev: int) -> None:
-        """One event of sample S (with D and Q for the forced-emission methods)."""
+        """One event of sample S (with D and Q for the forced-emission methods; with
+        ``w_decays`` > 1 its redrawn W-decay configurations), from the record to the kept
+        rows and written columns in one compiled call
+        (:func:`samples.background_kernels.soft_event_collect`)."""
         t = self.task
-        args = (float(w_py), float(t.slice_pt), int(t.oversample_soft), self.forced_fsr,
+        args = (self.w_decays, self._st_w, self.thin.keep, self._st_t, self.buf is not None,
+                float(w_py), float(t.slice_pt), int(t.oversample_soft), self.forced_fsr,
                 self.forced_q, int(t.fsr_emissions), int(t.quark_emissions), self.m_wlep,
                 self._st, self._st_q, self._atab, self.totals)
-        if self.w_decays > 1:
-            self._soft_event_decays(event, w_py, iev, args)
-            return
-        out = self._fast(event, K.soft_event_at, args)
+        out = self._fast(event, K.soft_event_collect_at, args)
         if out is None:
-            rec = self._read(event)
-            out = K.soft_event(rec, *args)
-        else:
-            *out, rec = out
-        self._collect(event, rec, iev, *out)
-
-    def _soft_event_decays(self, event: Any, w_py: float, iev: int, args: tuple) -> None:
-        """:meth:`soft_event` for ``w_decays`` > 1: the event as Pythia made it and
-        ``w_decays`` − 1 copies of its record with redrawn W-decay angles
-        (:func:`samples.background_kernels.soft_event_decays`), weight ``w_py`` /
-        ``w_decays`` each, one ``genEventGroup`` (they are correlated)."""
-        head = (self.w_decays, self._st_w)
-        out = self._fast(event, K.soft_event_decays_at, (*head, *args))
-        if out is None:
-            rec = self._read(event)
-            out = K.soft_event_decays(rec, *head, *args)
-        else:
-            *out, rec = out
-        f, irow, mv_i, mv_p, cfg, ps = out
-        self._collect(event, rec, iev, f, irow, mv_i, mv_p, cfg=cfg, ps=ps)
+            out = K.soft_event_collect(self._read(event), *args)
+        sel, w, bias, n_drop, cols = out
+        for row in sel.tolist():
+            self.presel.append((row[0], row[1], row[2], iev, int(row[3])))
+            self.aux.append((int(row[4]), row[5], row[6], int(row[7])))
+        self.thin.n_dropped += n_drop
+        if len(w):
+            self.thin.written(w, False)
+            if self.buf is not None:
+                self._pending.append((*cols, w, bias, np.full(len(w), iev)))
+                self._n_pending += len(w)
+                if self._n_pending >= _BATCH_COPIES:
+                    self._flush()
 
     def hard_event(self, event: Any, w_h: float, iev: int) -> None:
         """One event of sample H (its hard-process photon split)."""
@@ -121,7 +115,7 @@ class CompiledEngine:
             out = K.hard_event(rec, *args)
         else:
             *out, rec = out
-        self._collect(event, rec, iev, *out, hard=True)
+        self._collect(event, rec, iev, *out)
 
     def _read(self, event: Any) -> Any:
         assert self._reader is not None
@@ -144,50 +138,41 @@ class CompiledEngine:
         return None if miss else tuple(out)
 
     def _collect(self, event: Any, rec: Any, iev: int, f: np.ndarray, irow: np.ndarray,
-                 mv_i: np.ndarray, mv_p: np.ndarray, cfg: np.ndarray | None = None,
-                 ps: np.ndarray | None = None, hard: bool = False) -> None:
-        """Append the preselected rows, thin the copies and write those kept, in the
-        kernels' order (``hard``: the copies of a sample-H event, all of part 1; soft
-        events have none)."""
+                 mv_i: np.ndarray, mv_p: np.ndarray) -> None:
+        """Sample H: append the preselected rows, thin the copies and write those kept, in
+        the kernel's order (all copies are of part 1; the same steps as
+        :func:`samples.background_kernels.soft_event_collect` for sample S)."""
         if len(f) == 0:
             return
         sel = f[:, K.C_PRESEL] != 0
         if sel.any():
-            part = 1 if hard else None
             for row in f[sel].tolist():
-                p = int(row[K.C_PART]) if part is None else part
-                if p == 1:
-                    self.hard_rows.append(len(self.presel))
+                self.hard_rows.append(len(self.presel))
                 self.presel.append((row[K.C_MLL], row[K.C_LEAD], row[K.C_W], iev,
                                     int(row[K.C_FLAV])))
-                self.aux.append((int(row[K.C_ORIGIN]), row[K.C_PTG], row[K.C_SCALE], p))
+                self.aux.append((int(row[K.C_ORIGIN]), row[K.C_PTG], row[K.C_SCALE], 1))
         if self._thinning:
             kept, fac, n_drop = K.thin_copies(f, self.thin.keep, self._st_t)
             self.thin.n_dropped += n_drop
             f, irow = f[kept], irow[kept]  # copies: f is changed below
-            if cfg is not None:
-                cfg = cfg[kept]
             if not len(f):
                 return
             f[:, K.C_W] *= fac
             f[:, K.C_BIAS] *= fac
-        self.thin.written(f[:, K.C_W], hard)
+        self.thin.written(f[:, K.C_W], True)
         if self.buf is not None:
-            if hard:
-                base = len(self.buf) + self._n_pending
-                self.hard_buf.extend(range(base, base + len(f)))
-            self._write(event, rec, f, irow, mv_i, mv_p, iev, cfg, ps)
+            base = len(self.buf) + self._n_pending
+            self.hard_buf.extend(range(base, base + len(f)))
+            self._write(event, rec, f, irow, mv_i, mv_p, iev)
 
     def _write(self, event: Any, rec: Any, f: np.ndarray, irow: np.ndarray, mv_i: np.ndarray,
-               mv_p: np.ndarray, iev: int, cfg: np.ndarray | None = None,
-               ps: np.ndarray | None = None) -> None:
+               mv_p: np.ndarray, iev: int) -> None:
         """Append the event's written copies to the buffer: NanoAOD columns computed from
         the record with the copies' edits (``samples.background_kernels.copies_columns``),
         the compiled twin of the ``write_*_copy`` helpers + ``EventBuffer.append_pythia``."""
         if rec is None:
             rec = self._read(event)
-        cols = (K.copies_columns(rec, f, irow, mv_i, mv_p) if ps is None
-                else K.copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg))
+        cols = K.copies_columns(rec, f, irow, mv_i, mv_p)
         self._pending.append((*cols, f[:, K.C_W], f[:, K.C_BIAS], np.full(len(f), iev)))
         self._n_pending += len(f)
         if self._n_pending >= _BATCH_COPIES:

@@ -17,7 +17,8 @@ kernel                                  reference (Python)
 :func:`photon_recoiler`                 ``samples.background._recoiler``
 :func:`photon_origin`                   ``samples.background_sliced.photon_origin``
 :func:`passes_gen_filter` …             ``samples.background.passes_gen_filter`` …
-:func:`soft_event`, :func:`hard_event`  the per-event loops of ``run_sliced_job``
+:func:`soft_event_decays`,               the per-event loops of ``run_sliced_job``
+:func:`hard_event`                      (one decay configuration)
 =====================================  ============================================
 
 The physics (kernels, limits, Pythia source references) is documented in those modules
@@ -1133,7 +1134,7 @@ def _w_leptons(rec, forced_fsr):  # type: ignore[no-untyped-def]
 @numba.njit(**_JIT)
 def _soft_photons(rec, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu, l_idx, leps,  # type: ignore[no-untyped-def]
                   rng, atab, tot, f, irow, k):
-    """Sample S of :func:`soft_event`: split the record's shower photons except those the
+    """Sample S of :func:`soft_event_decays`: split the record's shower photons except those the
     other samples replace."""
     for ig in range(len(rec.id)):
         if not (rec.status[ig] > 0 and rec.id[ig] == 22 and _pt(rec, ig) > _PHOTON_PT_MIN):
@@ -1156,7 +1157,7 @@ def _soft_photons(rec, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu, l_i
 @numba.njit(**_JIT)
 def _lepton_emissions(rec, i_lep, i_nu, p_lep, p_nu, l_idx, leps, w_py, fsr_emissions,  # type: ignore[no-untyped-def]
                       m_wlep, rng, atab, tot, f, irow, k):
-    """Sample D of :func:`soft_event`: ``fsr_emissions`` forced W-lepton emissions."""
+    """Sample D of :func:`soft_event_decays`: ``fsr_emissions`` forced W-lepton emissions."""
     for _ in range(fsr_emissions):
         em = force_emit(p_lep, p_nu, m_wlep, rng, atab)
         if not em[0]:
@@ -1238,7 +1239,7 @@ def _quark_plan(rec, quarks):  # type: ignore[no-untyped-def]
 def _quark_emissions(rec, plan_i, plan_f, charged_final, ncf, w_moved, n_wm, l_idx, leps,  # type: ignore[no-untyped-def]
                      w_py, quark_emissions, rng, rng_q, atab, tot, f, irow, k, mv_i, mv_p,
                      n_mv):
-    """Sample Q of :func:`soft_event`: ``quark_emissions`` forced photon emissions per
+    """Sample Q of :func:`soft_event_decays`: ``quark_emissions`` forced photon emissions per
     row of the plan (:func:`_quark_plan`)."""
     for s in range(len(plan_i)):
         iq, ir, r_in, ic, irc = (plan_i[s, 0], plan_i[s, 1], plan_i[s, 2] != 0, plan_i[s, 3],
@@ -1265,35 +1266,10 @@ def _new_outputs():  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_JIT)
-def soft_event(rec, w_py, p_cut, over, forced_fsr, forced_q, fsr_emissions,  # type: ignore[no-untyped-def]
-               quark_emissions, m_wlep, rng, rng_q, atab, tot):
-    """One event of sample S of ``run_sliced_job`` (with samples D and Q for ``sliced_fsr``
-    / ``sliced_fsrq``): split the record's shower photons except those the other samples
-    replace, then the forced W-lepton and final-state-quark emissions, in the reference's
-    order. Returns (float rows, int rows, moved indices, moved momenta) of the copies that
-    passed the generation filter, in the order the reference records them."""
-    f, irow, mv_i, mv_p = _new_outputs()
-    k = n_mv = 0
-    l_idx, leps = _final_leptons(rec)
-    i_lep, i_nu, p_lep, p_nu = _w_leptons(rec, forced_fsr)
-    f, irow, k = _soft_photons(rec, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu,
-                               l_idx, leps, rng, atab, tot, f, irow, k)
-    if forced_fsr:
-        f, irow, k = _lepton_emissions(rec, i_lep, i_nu, p_lep, p_nu, l_idx, leps, w_py,
-                                       fsr_emissions, m_wlep, rng, atab, tot, f, irow, k)
-    if forced_q:
-        quarks, charged_final, ncf, w_moved, n_wm = _quark_setup(rec)
-        plan_i, plan_f = _quark_plan(rec, quarks)
-        f, irow, k, mv_i, mv_p, n_mv = _quark_emissions(
-            rec, plan_i, plan_f, charged_final, ncf, w_moved, n_wm, l_idx, leps, w_py,
-            quark_emissions, rng, rng_q, atab, tot, f, irow, k, mv_i, mv_p, n_mv)
-    return f[:k], irow[:k], mv_i[:n_mv], mv_p[:n_mv]
-
-
-@numba.njit(**_JIT)
 def hard_event(rec, w_h, over, rng, atab, tot):  # type: ignore[no-untyped-def]
     """One event of sample H of ``run_sliced_job``: split only the hard-process photon
-    (scale: its p_T at the hard process). Same outputs as :func:`soft_event`."""
+    (scale: its p_T at the hard process). Returns (float rows, int rows, moved indices,
+    moved momenta) of the copies, as :func:`soft_event_decays`."""
     f = np.empty((8, N_FCOLS))
     irow = np.zeros((8, N_ICOLS), np.int64)
     k = 0
@@ -1310,27 +1286,12 @@ def hard_event(rec, w_h, over, rng, atab, tot):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_JIT)
-def soft_event_at(addr, n, size, keys, ctypes_, hadrons, w_py, p_cut, over,  # type: ignore[no-untyped-def]
-                  forced_fsr, forced_q, fsr_emissions, quark_emissions, m_wlep, rng, rng_q,
-                  atab, tot):
-    """:func:`soft_event` on the record copied from ``addr`` (see
-    :meth:`samples.pythia_record.RecordReader.locate`): one call per event. Returns its
-    outputs and ``False``, or empty outputs and ``True`` (nothing drawn) when an id is
-    missing from the id table; the record is returned too (for the written copies)."""
-    rec, miss = record_at(addr, n, size, keys, ctypes_, hadrons)
-    if miss:
-        f, irow, mv_i, mv_p = _empty_outputs()
-        return f, irow, mv_i, mv_p, rec, True
-    f, irow, mv_i, mv_p = soft_event(rec, w_py, p_cut, over, forced_fsr, forced_q,
-                                     fsr_emissions, quark_emissions, m_wlep, rng, rng_q,
-                                     atab, tot)
-    return f, irow, mv_i, mv_p, rec, False
-
-
-@numba.njit(**_JIT)
 def hard_event_at(addr, n, size, keys, ctypes_, hadrons, w_h, over, rng, atab,  # type: ignore[no-untyped-def]
                   tot):
-    """:func:`hard_event` on the record copied from ``addr`` (as :func:`soft_event_at`)."""
+    """:func:`hard_event` on the record copied from ``addr`` (see
+    :meth:`samples.pythia_record.RecordReader.locate`): one call per event. Returns its
+    outputs, the record (for the written copies) and ``False``, or empty outputs and
+    ``True`` (nothing drawn) when an id is missing from the id table."""
     rec, miss = record_at(addr, n, size, keys, ctypes_, hadrons)
     if miss:
         f, irow, mv_i, mv_p = _empty_outputs()
@@ -1371,14 +1332,18 @@ def _with_p(rec, p):  # type: ignore[no-untyped-def]
 @numba.njit(**_JIT)
 def soft_event_decays(rec, n_dec, st_w, w_py, p_cut, over, forced_fsr, forced_q,  # type: ignore[no-untyped-def]
                       fsr_emissions, quark_emissions, m_wlep, rng, rng_q, atab, tot):
-    """:func:`soft_event` on ``n_dec`` decay configurations of one W event: the record as
-    it is and ``n_dec`` − 1 with redrawn W-decay angles
+    """One event of sample S of ``run_sliced_job`` (with samples D and Q for ``sliced_fsr``
+    / ``sliced_fsrq``) on ``n_dec`` decay configurations: the record as it is and
+    ``n_dec`` − 1 with redrawn W-decay angles
     (:func:`samples.background_wdecay.resampled_momenta`, stream ``st_w``). Sample S (the
-    shower photons) is split on the first configuration only, with the event's weight
-    ``w_py``; samples D and Q on every configuration, with ``w_py`` / ``n_dec`` (either is
-    an unbiased estimate of the event's expectation). Returns the copies in order (float
-    rows, int rows, moved indices, moved momenta, as :func:`soft_event`), each copy's
-    configuration index, and the momenta of every configuration (n_dec, len(rec), 4)."""
+    record's shower photons, except those the other samples replace) is split on the first
+    configuration only, with the event's weight ``w_py``; the forced W-lepton (D) and
+    final-quark (Q) emissions on every configuration, with ``w_py`` / ``n_dec`` (either
+    is an unbiased estimate of the event's expectation). With ``n_dec`` = 1 this is the
+    reference's loop, draw for draw. Returns the copies that passed the generation filter
+    in the order the reference records them (float rows, int rows, moved indices, moved
+    momenta), each copy's configuration index, and the momenta of every configuration
+    (n_dec, len(rec), 4)."""
     n = len(rec.id)
     ps = np.empty((n_dec, n, 4))
     ps[0] = rec.p
@@ -1422,21 +1387,67 @@ def soft_event_decays(rec, n_dec, st_w, w_py, p_cut, over, forced_fsr, forced_q,
     return f[:k], irow[:k], mv_i[:n_mv], mv_p[:n_mv], cfg[:k], ps
 
 
+#: Columns of the preselected rows returned by :func:`soft_event_collect`.
+PRESEL_COLS = (C_MLL, C_LEAD, C_W, C_FLAV, C_ORIGIN, C_PTG, C_SCALE, C_PART)
+
+
 @numba.njit(**_JIT)
-def soft_event_decays_at(addr, n, size, keys, ctypes_, hadrons, n_dec, st_w, w_py, p_cut,  # type: ignore[no-untyped-def]
-                         over, forced_fsr, forced_q, fsr_emissions, quark_emissions, m_wlep,
-                         rng, rng_q, atab, tot):
-    """:func:`soft_event_decays` on the record copied from ``addr`` (as
-    :func:`soft_event_at`): its outputs, the record and the missing-id flag."""
-    rec, miss = record_at(addr, n, size, keys, ctypes_, hadrons)
-    if miss:
-        f, irow, mv_i, mv_p = _empty_outputs()
-        return (f, irow, mv_i, mv_p, np.empty(0, np.int64), np.empty((0, len(rec.id), 4)),
-                rec, True)
+def soft_event_collect(rec, n_dec, st_w, keep, st_t, write, w_py, p_cut, over, forced_fsr,  # type: ignore[no-untyped-def]
+                       forced_q, fsr_emissions, quark_emissions, m_wlep, rng, rng_q, atab,
+                       tot):
+    """One event of sample S, from the copies to what the job keeps, in one call:
+    :func:`soft_event_decays` (``n_dec`` = 1: :func:`soft_event`'s rows, bit for bit),
+    then the preselected rows (columns :data:`PRESEL_COLS`), the Russian roulette of the
+    non-core copies (:func:`thin_copies` on the thinning stream's state ``st_t``,
+    ``keep`` < 1), and, if ``write``, the written copies' NanoAOD columns
+    (:func:`copies_columns`). Returns (preselected rows, written weights, their bias
+    weights, number thinned away, columns); the same numbers, in the same order, as the
+    Python ``CompiledEngine._collect`` path of sample H."""
     f, irow, mv_i, mv_p, cfg, ps = soft_event_decays(
         rec, n_dec, st_w, w_py, p_cut, over, forced_fsr, forced_q, fsr_emissions,
         quark_emissions, m_wlep, rng, rng_q, atab, tot)
-    return f, irow, mv_i, mv_p, cfg, ps, rec, False
+    n_sel = 0
+    for i in range(len(f)):
+        if f[i, C_PRESEL] != 0:
+            n_sel += 1
+    sel = np.empty((n_sel, len(PRESEL_COLS)))
+    j = 0
+    for i in range(len(f)):
+        if f[i, C_PRESEL] != 0:
+            for c in range(len(PRESEL_COLS)):
+                sel[j, c] = f[i, PRESEL_COLS[c]]
+            j += 1
+    n_drop = 0
+    if keep < 1.0 and len(f) > 0:
+        kept, fac, n_drop = thin_copies(f, keep, st_t)
+        f, irow, cfg = f[kept], irow[kept], cfg[kept]
+        for i in range(len(f)):
+            f[i, C_W] *= fac[i]
+            f[i, C_BIAS] *= fac[i]
+    w, bias = f[:, C_W].copy(), f[:, C_BIAS].copy()
+    if not write:
+        f, irow, cfg = f[:0], irow[:0], cfg[:0]
+    cols = copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg)
+    return sel, w, bias, n_drop, cols
+
+
+@numba.njit(**_JIT)
+def soft_event_collect_at(addr, n, size, keys, ctypes_, hadrons, n_dec, st_w, keep, st_t,  # type: ignore[no-untyped-def]
+                          write, w_py, p_cut, over, forced_fsr, forced_q, fsr_emissions,
+                          quark_emissions, m_wlep, rng, rng_q, atab, tot):
+    """:func:`soft_event_collect` on the record copied from ``addr`` (see
+    :meth:`samples.pythia_record.RecordReader.locate`): its outputs and ``False``, or
+    empty outputs and ``True`` (nothing drawn) when an id is missing from the id table."""
+    rec, miss = record_at(addr, n, size, keys, ctypes_, hadrons)
+    if miss:
+        f, irow, mv_i, mv_p = _empty_outputs()
+        ps = np.empty((1, len(rec.id), 4))
+        cols = copies_columns(rec, f, irow, mv_i, mv_p, ps, np.empty(0, np.int64))
+        return (np.empty((0, len(PRESEL_COLS))), np.empty(0), np.empty(0), 0, cols, True)
+    sel, w, bias, n_drop, cols = soft_event_collect(
+        rec, n_dec, st_w, keep, st_t, write, w_py, p_cut, over, forced_fsr, forced_q,
+        fsr_emissions, quark_emissions, m_wlep, rng, rng_q, atab, tot)
+    return sel, w, bias, n_drop, cols, False
 
 
 @numba.njit(**_JIT)

@@ -172,33 +172,33 @@ def test_job_with_redrawn_decays_writes_one_group_per_event(tmp_path):
     assert np.all(np.diff(g) >= 0)
 
 
-def test_one_configuration_is_soft_event_bit_for_bit(events):
-    """soft_event_decays with one configuration = soft_event (same draws, same rows); with
-    four configurations and the forced emissions off, only configuration 0 has copies (the
-    shower photons are split once, with the event's weight) and they equal soft_event's."""
+def test_shower_photons_are_split_on_the_first_configuration_only(events):
+    """With the forced emissions off, soft_event_decays on four configurations gives the
+    rows of one configuration (the shower photons are split once, with the event's weight;
+    the one-configuration kernel is the reference's loop, tested against it job by job in
+    tests/samples/test_background_compiled.py)."""
     import pythia8mc
 
     from samples import background_kernels as K
 
     atab = K.alpha_em_table(pythia8mc.Pythia("", False).settings)
-    for forced, n_dec in ((True, 1), (False, 4)):
-        sts = [pcg64.state_of(np.random.default_rng(s)) for s in (1, 2, 3, 1, 2, 3)]
-        tot_a, tot_b = np.zeros(K.N_TOTALS), np.zeros(K.N_TOTALS)
-        n_rows = 0
-        for rec, _rows in events[:200]:
-            a = K.soft_event(rec, 1.0, 5.0, 4, forced, forced, 6, 2, 0.1057, sts[0], sts[1],
-                             atab, tot_a)
-            b = K.soft_event_decays(rec, n_dec, sts[5], 1.0, 5.0, 4, forced, forced, 6, 2,
-                                    0.1057, sts[3], sts[4], atab, tot_b)
-            # Columns every copy sets (the others are per kind, uninitialised otherwise).
-            cols = [*range(K.C_FLAV + 1), *range(K.C_LM, K.C_MPAIR + 1), K.C_CORE]
-            np.testing.assert_array_equal(a[0][:, cols], b[0][:, cols])
-            for x, y in zip(a[1:], b[1:4], strict=True):
-                np.testing.assert_array_equal(x, y)
-            assert np.all(b[4] == 0)
-            n_rows += len(a[0])
-        np.testing.assert_array_equal(tot_a, tot_b)
-        assert n_rows > 0
+    sts = [pcg64.state_of(np.random.default_rng(s)) for s in (1, 2, 3, 1, 2, 3)]
+    tot_a, tot_b = np.zeros(K.N_TOTALS), np.zeros(K.N_TOTALS)
+    n_rows = 0
+    # Columns every copy sets (the others are per kind, uninitialised otherwise).
+    cols = [*range(K.C_FLAV + 1), *range(K.C_LM, K.C_MPAIR + 1), K.C_CORE]
+    for rec, _rows in events[:200]:
+        a = K.soft_event_decays(rec, 1, sts[2], 1.0, 5.0, 4, False, False, 6, 2, 0.1057,
+                                sts[0], sts[1], atab, tot_a)
+        b = K.soft_event_decays(rec, 4, sts[5], 1.0, 5.0, 4, False, False, 6, 2, 0.1057,
+                                sts[3], sts[4], atab, tot_b)
+        np.testing.assert_array_equal(a[0][:, cols], b[0][:, cols])
+        for x, y in zip(a[1:5], b[1:5], strict=True):
+            np.testing.assert_array_equal(x, y)
+        assert np.all(b[4] == 0)
+        n_rows += len(a[0])
+    np.testing.assert_array_equal(tot_a, tot_b)
+    assert n_rows > 0
 
 
 def test_every_random_stream_of_a_job_has_its_own_tag():
