@@ -52,7 +52,7 @@ from samples.background_forced import (
 from samples.background_fsr import PT_MIN_CHG_Q, PT_MIN_GEV, Q_PT_CUT, X_CUT
 from samples.background_wdecay import resampled_momenta
 from samples.cpython_math import hypot, sq
-from samples.nanoaod_kernels import event_columns
+from samples.nanoaod_kernels import event_columns_cached
 from samples.pcg64 import random as _rand
 from samples.pythia_record import Record, _copy_particles, bot_copy_id, is_ancestor, top_copy_id
 
@@ -1501,9 +1501,16 @@ def copy_record(rec, row, ir, mv_i, mv_p):  # type: ignore[no-untyped-def]
     ``write_lepton_emission_copy`` and ``write_quark_emission_copy`` (samples.
     background_sliced, via ``samples.background._apply_split``) make to the Pythia event,
     applied to a copy of ``rec`` (float row ``row``, int row ``ir`` of the event kernels)."""
+    out = _with_room(rec, 2 if ir[I_KIND] == 0 else 3)
+    _edit_copy(out, len(rec.id), row, ir, mv_i, mv_p)
+    return out
+
+
+@numba.njit(**_JIT)
+def _edit_copy(out, n, row, ir, mv_i, mv_p):  # type: ignore[no-untyped-def]
+    """The edits of :func:`copy_record` on ``out`` (the event's ``n`` entries and zeroed
+    room for the appended ones)."""
     kind, lid = ir[I_KIND], ir[I_LID]
-    n = len(rec.id)
-    out = _with_room(rec, 2 if kind == 0 else 3)
     if kind == 0:
         ig, i_rec = ir[I_RAD], ir[I_REC]
     else:
@@ -1527,7 +1534,6 @@ def copy_record(rec, row, ir, mv_i, mv_p):  # type: ignore[no-untyped-def]
     out.m[ig] = row[C_MPAIR]
     out.status[ig] = -91
     out.daughter1[ig], out.daughter2[ig] = i1, i1 + 1
-    return out
 
 
 @numba.njit(**_JIT)
@@ -1546,9 +1552,15 @@ def copies_columns(rec, f, irow, mv_i, mv_p, ps=None, cfg=None):  # type: ignore
     counts = np.zeros((k, 4), np.int64)
     met, vtx = np.empty((k, 2)), np.empty((k, 3))
     o = np.zeros(4, np.int64)
+    n_base = len(rec.id)
+    flags = np.full(n_base, -1, np.int64)
     for c in range(k):
         rec_c = rec if ps is None else _with_p(rec, ps[cfg[c]])
-        cols = event_columns(copy_record(rec_c, f[c], irow[c], mv_i, mv_p))
+        # Flags of the unedited entries are shared by all copies (event_columns_cached);
+        # a splitting copy (kind 0) changes the status and daughters of its photon.
+        changed = irow[c, I_RAD] if irow[c, I_KIND] == 0 else -1
+        cols = event_columns_cached(copy_record(rec_c, f[c], irow[c], mv_i, mv_p), flags,
+                                    n_base, changed)
         gf, gi, ef, ei, uf, ui, hf, hi, mt, vx = cols
         for a, (xf, xi, of, oi) in enumerate(((gf, gi, gen_f, gen_i), (ef, ei, ele_f, ele_i),
                                               (uf, ui, mu_f, mu_i))):

@@ -137,6 +137,16 @@ def event_columns(rec):  # type: ignore[no-untyped-def]
     ChargedHadron floats, ChargedHadron pdgIds, MET (pt, phi), GenVtx (x, y, z) [cm]);
     column names in :data:`GEN_F`, :data:`GEN_I`, :data:`LEP_F`, :data:`LEP_I`,
     :data:`HAD_F`."""
+    return event_columns_cached(rec, np.empty(0, np.int64), 0, -1)
+
+
+@numba.njit(**_JIT)
+def event_columns_cached(rec, flag_cache, n_base, i_changed):  # type: ignore[no-untyped-def]
+    """:func:`event_columns` of an edited copy of a base record whose first ``n_base``
+    entries keep their ids, statuses, mothers and daughters, except entry ``i_changed``
+    (−1: none): the ``statusFlags`` of those entries depend on nothing else (history and
+    ids, not momenta), so they are taken from ``flag_cache`` (−1 = not yet computed;
+    filled here) and shared by every copy of one base record."""
     n = len(rec.id)
     ids, st, mo = rec.id, rec.status, rec.mother1
     from_had = np.zeros(n, np.bool_)
@@ -215,30 +225,13 @@ def event_columns(rec):  # type: ignore[no-untyped-def]
                 mother = new_index[m]
                 break
             m = mo[m]
-        flags = 0
-        s, m1 = st[i], mo[i]
-        if not from_had[i] and not from_tau[i]:
-            flags |= PROMPT
-        if s < 0 and rec.daughter1[i] > 0 and (abs(ids[i]) == 13 or abs(ids[i]) == 15):
-            flags |= DECAYED_LEPTON_HADRON
-        if from_tau[i]:
-            flags |= TAU_DECAY_PRODUCT
-            if not from_had[i]:
-                flags |= PROMPT_TAU_DECAY_PRODUCT
-            if m1 > 0 and abs(ids[m1]) == 15:
-                flags |= DIRECT_TAU_DECAY_PRODUCT
-        if m1 > 0 and is_hadron_id(abs(ids[m1])):
-            flags |= DIRECT_HADRON_DECAY_PRODUCT
-        if 21 <= abs(s) <= 29:
-            flags |= HARD_PROCESS | FROM_HARD_PROCESS
-        elif _from_hp(i, rec, memo, chain):
-            flags |= FROM_HARD_PROCESS
-        if top_copy_id(i, ids, st, mo, rec.mother2) == i:
-            flags |= FIRST_COPY
-        if bot_copy_id(i, ids, st, mo, rec.daughter1, rec.daughter2) == i:
-            flags |= LAST_COPY
-        if _bot_copy(rec, i) == i:
-            flags |= LAST_COPY_BEFORE_FSR
+        cached = i < n_base and i != i_changed
+        if cached and flag_cache[i] >= 0:
+            flags = flag_cache[i]
+        else:
+            flags = _status_flags(rec, i, from_had, from_tau, memo, chain)
+            if cached:
+                flag_cache[i] = flags
         gen_f[k, 0], gen_f[k, 1], gen_f[k, 2], gen_f[k, 3] = (_pt(rec, i), _eta(rec, i),
                                                               _phi(rec, i), rec.m[i])
         gen_f[k, 4] = rec.v[i, 0] * MM_TO_CM
@@ -257,6 +250,37 @@ def event_columns(rec):  # type: ignore[no-untyped-def]
     met = (hypot(met_x, met_y),
            math.atan2(met_y, met_x) if (met_x != 0.0 or met_y != 0.0) else 0.0)
     return gen_f, gen_i, ele_f, ele_i, mu_f, mu_i, had_f, had_i, met, vtx
+
+
+@numba.njit(**_JIT)
+def _status_flags(rec, i, from_had, from_tau, memo, chain):  # type: ignore[no-untyped-def]
+    """NanoAOD ``statusFlags`` of entry ``i`` (as ``EventBuffer._fill``)."""
+    ids, st, mo = rec.id, rec.status, rec.mother1
+    flags = 0
+    s, m1 = st[i], mo[i]
+    if not from_had[i] and not from_tau[i]:
+        flags |= PROMPT
+    if s < 0 and rec.daughter1[i] > 0 and (abs(ids[i]) == 13 or abs(ids[i]) == 15):
+        flags |= DECAYED_LEPTON_HADRON
+    if from_tau[i]:
+        flags |= TAU_DECAY_PRODUCT
+        if not from_had[i]:
+            flags |= PROMPT_TAU_DECAY_PRODUCT
+        if m1 > 0 and abs(ids[m1]) == 15:
+            flags |= DIRECT_TAU_DECAY_PRODUCT
+    if m1 > 0 and is_hadron_id(abs(ids[m1])):
+        flags |= DIRECT_HADRON_DECAY_PRODUCT
+    if 21 <= abs(s) <= 29:
+        flags |= HARD_PROCESS | FROM_HARD_PROCESS
+    elif _from_hp(i, rec, memo, chain):
+        flags |= FROM_HARD_PROCESS
+    if top_copy_id(i, ids, st, mo, rec.mother2) == i:
+        flags |= FIRST_COPY
+    if bot_copy_id(i, ids, st, mo, rec.daughter1, rec.daughter2) == i:
+        flags |= LAST_COPY
+    if _bot_copy(rec, i) == i:
+        flags |= LAST_COPY_BEFORE_FSR
+    return flags
 
 
 @numba.njit(**_JIT)
