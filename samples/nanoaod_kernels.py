@@ -146,7 +146,9 @@ def event_columns_cached(rec, flag_cache, n_base, i_changed):  # type: ignore[no
     entries keep their ids, statuses, mothers and daughters, except entry ``i_changed``
     (−1: none): the ``statusFlags`` of those entries depend on nothing else (history and
     ids, not momenta), so they are taken from ``flag_cache`` (−1 = not yet computed;
-    filled here) and shared by every copy of one base record."""
+    filled here) and shared by every copy of one base record. (A split photon's flags come
+    out the same before and after its edit in the shower photons met so far; excluding
+    ``i_changed`` keeps the cache exact for any record, e.g. a split hard-process photon.)"""
     n = len(rec.id)
     ids, st, mo = rec.id, rec.status, rec.mother1
     from_had = np.zeros(n, np.bool_)

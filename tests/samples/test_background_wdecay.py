@@ -247,3 +247,31 @@ def test_written_copies_carry_their_configurations_leptons(tmp_path, w_decays):
     assert len(got) == len(r.presel) > 20
     np.testing.assert_allclose(got[:, 1], r.presel[:, 1], rtol=1e-5)
     np.testing.assert_allclose(got[:, 0], r.presel[:, 0], rtol=2e-3, atol=1e-5)
+
+
+def test_shared_status_flags_equal_the_per_copy_ones(events):
+    """copies_columns shares the GenPart statusFlags of unedited entries between all copies
+    and decay configurations of an event; every column equals event_columns on each copy's
+    own record (splitting, lepton-emission and quark-emission copies, 4 configurations)."""
+    import pythia8mc
+
+    from samples import background_kernels as K
+    from samples.nanoaod_kernels import event_columns
+
+    atab = K.alpha_em_table(pythia8mc.Pythia("", False).settings)
+    sts = [pcg64.state_of(np.random.default_rng(s)) for s in (21, 22, 23)]
+    tot = np.zeros(K.N_TOTALS)
+    kinds = set()
+    for rec, _rows in events[:120]:
+        f, irow, mv_i, mv_p, cfg, ps = K.soft_event_decays(
+            rec, 4, sts[2], 1.0, 5.0, 4, True, True, 6, 2, 0.1057, sts[0], sts[1], atab, tot)
+        if not len(f):
+            continue
+        got = K.copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg)
+        ref = [event_columns(K.copy_record(rec._replace(p=ps[cfg[c]]), f[c], irow[c], mv_i,
+                                           mv_p)) for c in range(len(f))]
+        for a in range(8):  # GenPart, Electron, Muon, ChargedHadron (floats, ints)
+            want = np.concatenate([r[a] for r in ref])
+            np.testing.assert_array_equal(got[a], want)
+        kinds.update(irow[:, K.I_KIND].tolist())
+    assert kinds == {0, 1, 2}
