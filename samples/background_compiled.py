@@ -172,7 +172,9 @@ class CompiledEngine:
         the compiled twin of the ``write_*_copy`` helpers + ``EventBuffer.append_pythia``."""
         if rec is None:
             rec = self._read(event)
-        cols = K.copies_columns(rec, f, irow, mv_i, mv_p)
+        # The argument types of sample S's call (one compiled specialisation, not two).
+        ps = np.ascontiguousarray(rec.p[np.newaxis])
+        cols = K.copies_columns(rec, f, irow, mv_i, mv_p, ps, np.zeros(len(f), np.int64))
         self._pending.append((*cols, f[:, K.C_W], f[:, K.C_BIAS], np.full(len(f), iev)))
         self._n_pending += len(f)
         if self._n_pending >= _BATCH_COPIES:
