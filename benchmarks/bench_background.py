@@ -73,6 +73,27 @@ def breakdown(res) -> dict[str, tuple[float, float]]:
     return out
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: must be ≥ 1")
+    return value
+
+
+#: Options overriding a sliced method's defaults: (flag, type, methods it applies to, help).
+_SLICED = ("sliced", "sliced_fsr", "sliced_fsrq")
+SLICED_OPTIONS = (
+    ("hard-fraction", float, _SLICED, "sliced*: fraction of events in sample H"),
+    ("fsr-emissions", _positive_int, ("sliced_fsr", "sliced_fsrq"),
+     "sliced_fsr(q): forced W-lepton emissions per event (per W-decay configuration)"),
+    ("quark-emissions", _positive_int, ("sliced_fsrq",),
+     "sliced_fsrq: forced emissions per final-state quark (per W-decay configuration)"),
+    ("oversample-soft", _positive_int, _SLICED, "sliced*: splittings per shower photon of sample S"),
+    ("thin-keep", float, _SLICED, "sliced*: survival probability of non-core written copies"),
+    ("w-decays", _positive_int, _SLICED, "sliced*: W-decay configurations per Pythia event"),
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     from samples.background import JobTask, run_job
     from samples.model import cross_section_pb
@@ -87,25 +108,13 @@ def main(argv: list[str] | None = None) -> int:
                     "--oversample; reshowerR: reshower with R re-showers)")
     ap.add_argument("--slice-pt", type=float, default=None, dest="slice_pt",
                     help="sliced: slicing pT [GeV] (default samples.background.SLICE_PT_GEV)")
-    ap.add_argument("--hard-fraction", type=float, default=None, dest="hard_fraction",
-                    help="sliced: fraction of events in sample H (default: the method's)")
-    ap.add_argument("--fsr-emissions", type=int, default=None, dest="fsr_emissions",
-                    help="sliced_fsr(q): forced W-lepton emissions per event (default: the "
-                         "method's)")
-    ap.add_argument("--quark-emissions", type=int, default=None, dest="quark_emissions",
-                    help="sliced_fsrq: forced emissions per final-state quark (default: the "
-                         "method's)")
-    ap.add_argument("--oversample-soft", type=int, default=None, dest="oversample_soft",
-                    help="sliced*: splittings per shower photon of sample S (default: the "
-                         "method's, samples.background.method_default)")
-    ap.add_argument("--oversample-hard", type=int, default=None, dest="oversample_hard",
+    ap.add_argument("--oversample-hard", type=_positive_int, default=None,
+                    dest="oversample_hard",
                     help="sliced*: splittings per photon of sample H (default: the method's)")
-    ap.add_argument("--thin-keep", type=float, default=None, dest="thin_keep",
-                    help="sliced*: survival probability of non-core written copies (default: "
-                         "the method's)")
-    ap.add_argument("--w-decays", type=int, default=None, dest="w_decays",
-                    help="sliced*: W-decay configurations per Pythia event (default: the "
-                         "method's)")
+    for flag, typ, _methods, what in SLICED_OPTIONS:
+        ap.add_argument(f"--{flag}", type=typ, default=None, dest=flag.replace("-", "_"),
+                        help=f"{what} (default: the method's, "
+                             "samples.background.method_default)")
     ap.add_argument("--write", default=None, metavar="DIR",
                     help="write each row's file into DIR (must not exist) and count its CPU")
     ap.add_argument("--breakdown", action="store_true",
@@ -137,8 +146,6 @@ def main(argv: list[str] | None = None) -> int:
     # Sliced rows: settings not given here take the method's defaults
     # (samples.background.method_default).
     sliced_kw = {"slice_pt": args.slice_pt or SLICE_PT_GEV}
-    if args.hard_fraction:
-        sliced_kw["hard_fraction"] = args.hard_fraction
     parts = []
     out_dir = None
     if args.write:
@@ -152,16 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     warmed = set()
     for k, (method, over, resh, engine, key) in enumerate(runs):
         kw = dict(sliced_kw) if method.startswith("sliced") else {}
-        if method in ("sliced_fsr", "sliced_fsrq") and args.fsr_emissions:
-            kw["fsr_emissions"] = args.fsr_emissions
-        if method == "sliced_fsrq" and args.quark_emissions:
-            kw["quark_emissions"] = args.quark_emissions
-        if method.startswith("sliced") and args.oversample_soft:
-            kw["oversample_soft"] = args.oversample_soft
-        if method.startswith("sliced") and args.thin_keep is not None:
-            kw["thin_keep"] = args.thin_keep
-        if method.startswith("sliced") and args.w_decays is not None:
-            kw["w_decays"] = args.w_decays
+        for flag, _typ, methods, _what in SLICED_OPTIONS:
+            value = getattr(args, flag.replace("-", "_"))
+            if method in methods and value is not None:
+                kw[flag.replace("-", "_")] = value
         kw.update(presets.get(key, {}))
         if engine:
             kw["engine"] = engine

@@ -115,7 +115,7 @@ class CompiledEngine:
             out = K.hard_event(rec, *args)
         else:
             *out, rec = out
-        self._collect(event, rec, iev, *out)
+        self._collect(rec, iev, *out)
 
     def _read(self, event: Any) -> Any:
         assert self._reader is not None
@@ -123,8 +123,7 @@ class CompiledEngine:
 
     def _fast(self, event: Any, kernel: Any, args: tuple) -> tuple | None:
         """``kernel`` on the event's particle array read in place (one compiled call), once
-        the reader is verified: its outputs and the record; ``None`` when the record must go
-        through
+        the reader is verified: its outputs; ``None`` when the record must go through
         :meth:`RecordReader.read` (verification, fallback, or an id new to the table —
         nothing has been drawn then)."""
         reader = self._reader
@@ -137,7 +136,7 @@ class CompiledEngine:
         *out, miss = kernel(*where, *reader.ids.arrays, *args)
         return None if miss else tuple(out)
 
-    def _collect(self, event: Any, rec: Any, iev: int, f: np.ndarray, irow: np.ndarray,
+    def _collect(self, rec: Any, iev: int, f: np.ndarray, irow: np.ndarray,
                  mv_i: np.ndarray, mv_p: np.ndarray) -> None:
         """Sample H: append the preselected rows, thin the copies and write those kept, in
         the kernel's order (all copies are of part 1; the same steps as
@@ -163,15 +162,13 @@ class CompiledEngine:
         if self.buf is not None:
             base = len(self.buf) + self._n_pending
             self.hard_buf.extend(range(base, base + len(f)))
-            self._write(event, rec, f, irow, mv_i, mv_p, iev)
+            self._write(rec, f, irow, mv_i, mv_p, iev)
 
-    def _write(self, event: Any, rec: Any, f: np.ndarray, irow: np.ndarray, mv_i: np.ndarray,
+    def _write(self, rec: Any, f: np.ndarray, irow: np.ndarray, mv_i: np.ndarray,
                mv_p: np.ndarray, iev: int) -> None:
         """Append the event's written copies to the buffer: NanoAOD columns computed from
         the record with the copies' edits (``samples.background_kernels.copies_columns``),
         the compiled twin of the ``write_*_copy`` helpers + ``EventBuffer.append_pythia``."""
-        if rec is None:
-            rec = self._read(event)
         # The argument types of sample S's call (one compiled specialisation, not two).
         ps = np.ascontiguousarray(rec.p[np.newaxis])
         cols = K.copies_columns(rec, f, irow, mv_i, mv_p, ps, np.zeros(len(f), np.int64))

@@ -1501,16 +1501,9 @@ def copy_record(rec, row, ir, mv_i, mv_p):  # type: ignore[no-untyped-def]
     ``write_lepton_emission_copy`` and ``write_quark_emission_copy`` (samples.
     background_sliced, via ``samples.background._apply_split``) make to the Pythia event,
     applied to a copy of ``rec`` (float row ``row``, int row ``ir`` of the event kernels)."""
-    out = _with_room(rec, 2 if ir[I_KIND] == 0 else 3)
-    _edit_copy(out, len(rec.id), row, ir, mv_i, mv_p)
-    return out
-
-
-@numba.njit(**_JIT)
-def _edit_copy(out, n, row, ir, mv_i, mv_p):  # type: ignore[no-untyped-def]
-    """The edits of :func:`copy_record` on ``out`` (the event's ``n`` entries and zeroed
-    room for the appended ones)."""
     kind, lid = ir[I_KIND], ir[I_LID]
+    n = len(rec.id)
+    out = _with_room(rec, 2 if kind == 0 else 3)
     if kind == 0:
         ig, i_rec = ir[I_RAD], ir[I_REC]
     else:
@@ -1534,15 +1527,17 @@ def _edit_copy(out, n, row, ir, mv_i, mv_p):  # type: ignore[no-untyped-def]
     out.m[ig] = row[C_MPAIR]
     out.status[ig] = -91
     out.daughter1[ig], out.daughter2[ig] = i1, i1 + 1
+    return out
 
 
 @numba.njit(**_JIT)
-def copies_columns(rec, f, irow, mv_i, mv_p, ps=None, cfg=None):  # type: ignore[no-untyped-def]
+def copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg):  # type: ignore[no-untyped-def]
     """NanoAOD columns (:func:`samples.nanoaod_kernels.event_columns`) of the written copies
     of one event, concatenated: (GenPart floats, ints, Electron floats, ints, Muon floats,
     ints, ChargedHadron floats, pdgIds, per-copy counts (k, 4) of these four collections,
-    MET (k, 2), GenVtx (k, 3)). With ``ps``/``cfg`` (:func:`soft_event_decays`), copy c
-    is made from the record with momenta ``ps[cfg[c]]``."""
+    MET (k, 2), GenVtx (k, 3)). Copy c is made from the record with momenta ``ps[cfg[c]]``
+    (the decay configurations of :func:`soft_event_decays`; one, ``rec.p``, for
+    sample H)."""
     k = len(f)
     cap = len(rec.id) + 3
     gen_f, gen_i = np.empty((k * cap, 7)), np.empty((k * cap, 4), np.int64)
@@ -1555,7 +1550,7 @@ def copies_columns(rec, f, irow, mv_i, mv_p, ps=None, cfg=None):  # type: ignore
     n_base = len(rec.id)
     flags = np.full(n_base, -1, np.int64)
     for c in range(k):
-        rec_c = rec if ps is None else _with_p(rec, ps[cfg[c]])
+        rec_c = _with_p(rec, ps[cfg[c]])
         # Flags of the unedited entries are shared by all copies (event_columns_cached);
         # a splitting copy (kind 0) changes the status and daughters of its photon.
         changed = irow[c, I_RAD] if irow[c, I_KIND] == 0 else -1

@@ -69,6 +69,9 @@ def pythia_bst_velocity(p1, p2):  # type: ignore[no-untyped-def]
 
 @numba.njit(**_JIT)
 def _boost(p, bx, by, bz):  # type: ignore[no-untyped-def]
+    """``samples.background_kernels.boost`` for array rows as well as tuples (that one returns
+    its argument unboosted, so it needs tuples; and it cannot be imported here: the kernels
+    import this module)."""
     b2 = bx * bx + by * by + bz * bz
     if b2 <= 0.0:
         return p[0], p[1], p[2], p[3]
