@@ -44,13 +44,10 @@ def _pythia(task, extra: list[str] = ()) -> object:
     """Sample S's Pythia of ``task`` (its settings and seed), with ``extra`` settings."""
     import pythia8mc
 
-    from samples import background as bg
-    from samples.jobs import derive_seed
+    from samples.background_sliced import soft_settings
 
-    seed = derive_seed(task.seed, task.job, stream=f"background:{task.process}:sliced")
     py = pythia8mc.Pythia("", False)
-    for s in [*bg.pythia_settings(task.process, method="forced", sqrt_s_TeV=task.sqrt_s_TeV,
-                                  hadron_level=task.hadron_level, seed=seed), *extra]:
+    for s in [*soft_settings(task), *extra]:
         if not py.readString(s):
             raise RuntimeError(f"Pythia rejected {s!r}")
     if not py.init():

@@ -62,6 +62,16 @@ def hard_settings(process: str, *, sqrt_s_TeV: float, hadron_level: bool, seed: 
             "Random:setSeed = on", f"Random:seed = {seed}"]
 
 
+def soft_settings(task: Any) -> list[str]:
+    """Pythia settings of sample S of a sliced job (inclusive W, the job's own seed)."""
+    from samples import background as bg
+    from samples.jobs import derive_seed
+
+    seed = derive_seed(task.seed, task.job, stream=f"background:{task.process}:sliced")
+    return bg.pythia_settings(task.process, method="forced", sqrt_s_TeV=task.sqrt_s_TeV,
+                              hadron_level=task.hadron_level, seed=seed)
+
+
 def check_sliced(process: str, slice_pt: float, hard_fraction: float, events: int) -> None:
     """Raise :class:`ParameterError` for a ``sliced`` request that cannot be generated."""
     from darknu.errors import ParameterError, check_range
@@ -258,10 +268,8 @@ def run_sliced_job(task: Any) -> Any:
     p_cut = float(task.slice_pt)
     n_hard = int(round(task.events * task.hard_fraction))
     n_soft = task.events - n_hard
-    s_seed = derive_seed(task.seed, task.job, stream=f"background:{task.process}:sliced")
     h_seed = derive_seed(task.seed, task.job, stream=f"background:{task.process}:sliced:H")
-    s_settings = bg.pythia_settings(task.process, method="forced", sqrt_s_TeV=task.sqrt_s_TeV,
-                                    hadron_level=task.hadron_level, seed=s_seed)
+    s_settings = soft_settings(task)
     h_settings = hard_settings(task.process, sqrt_s_TeV=task.sqrt_s_TeV,
                                hadron_level=task.hadron_level, seed=h_seed, slice_pt=p_cut)
 
