@@ -502,9 +502,30 @@ def bot_copy(rec, i):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_JIT)
+def fsr_radiator_final(rec, ig):  # type: ignore[no-untyped-def]
+    """``samples.background._fsr_radiator_final`` (−1 for None)."""
+    top = top_copy(rec, ig)
+    if not 51 <= abs(rec.status[top]) <= 59:
+        return -1
+    m = rec.mother1[top]
+    if m <= 0 or rec.ctype[m] == 0:
+        return -1
+    for t in range(2):
+        d = rec.daughter1[m] if t == 0 else rec.daughter2[m]
+        if d > 0 and d != top and rec.id[d] == rec.id[m]:
+            j = bot_copy(rec, d)
+            return j if rec.status[j] > 0 else -1
+    return -1
+
+
+@numba.njit(**_JIT)
 def photon_recoiler(rec, ig):  # type: ignore[no-untyped-def]
-    """``samples.background._recoiler``: final charged particle j ≠ ``ig`` with the smallest
-    positive p_γ·p_j/chargeType_j² (``SimpleTimeShower::setupQEDdip``); −1 if none."""
+    """``samples.background._recoiler``: the final copy of a final-state-shower photon's
+    radiator; else the final charged particle j ≠ ``ig`` with the smallest positive
+    p_γ·p_j/chargeType_j² (``SimpleTimeShower::setupQEDdip``); −1 if none."""
+    j = fsr_radiator_final(rec, ig)
+    if j >= 0:
+        return j
     g = _p4(rec, ig)
     best, best_pp = -1, math.inf
     for i in range(len(rec.id)):
@@ -1007,12 +1028,12 @@ def _emit_split(rec, i_lep, i_nu, em, l_idx, leps, w_ev, fsr_emissions, rng, ata
 
 @numba.njit(**_JIT)
 def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  # type: ignore[no-untyped-def]
-                      quark_emissions, w_moved, n_wm, charged_final, n_cf, rng, atab, tot,
+                      quark_emissions, w_moved, n_wm, rng, atab, tot,
                       f, irow, k, mv_i, mv_p, n_mv):
     """``emit_split_quark`` of ``run_sliced_job`` (sample Q): the final quark (and a final
     recoiler, or a W recoiler's decay products, boosted) take the emission's momentum
-    change; the forced photon is split against the final charged particle with the
-    smallest p_γ·p_j/chargeType_j². Moved momenta go to rows [m0, m1) of ``mv_*``."""
+    change; the forced photon is split against the radiating quark (its final copy after
+    the emission). Moved momenta go to rows [m0, m1) of ``mv_*``."""
     _ok, w_em, pt_evol, e_q, pg, e_rec = em
     n_rec = len(rec.id)
     qf0 = rec.p[iq, 0] + (e_q[0] - q_old[0])
@@ -1045,23 +1066,8 @@ def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  #
                 mom[ir, c] = rec.p[ir, c] + e_rec[c] - r_old[c]
             order[n_o] = ir
             n_o += 1
-    i_sr, best = -1, math.inf
-    for t in range(n_cf):
-        j = charged_final[t]
-        if math.isnan(mom[j, 0]):
-            pj = _p4(rec, j)
-        else:
-            pj = (mom[j, 0], mom[j, 1], mom[j, 2], mom[j, 3])
-        ct = rec.ctype[j]
-        v = (pg[0] * pj[0] - pg[1] * pj[1] - pg[2] * pj[2] - pg[3] * pj[3]) / (ct * ct)
-        if 0.0 < v < best:
-            i_sr, best = j, v
-    if i_sr < 0:
-        return f, irow, k, mv_i, mv_p, n_mv
-    if math.isnan(mom[i_sr, 0]):
-        p_sr = _p4(rec, i_sr)
-    else:
-        p_sr = (mom[i_sr, 0], mom[i_sr, 1], mom[i_sr, 2], mom[i_sr, 3])
+    i_sr = iq
+    p_sr = (qf0, qf1, qf2, qf3)
     m0 = n_mv
     if n_mv + n_o > mv_i.shape[0]:
         cap = 2 * (n_mv + n_o)
@@ -1169,13 +1175,12 @@ def _lepton_emissions(rec, i_lep, i_nu, p_lep, p_nu, l_idx, leps, w_py, fsr_emis
 
 @numba.njit(**_JIT)
 def _quark_setup(rec):  # type: ignore[no-untyped-def]
-    """The final quarks, final charged particles and the W's final non-parton descendants
-    of sample Q (indices only: the same for every W-decay configuration)."""
+    """The final quarks and the W's final non-parton descendants of sample Q (indices
+    only: the same for every W-decay configuration)."""
     n = len(rec.id)
     quarks = np.empty(n, np.int64)
-    charged_final = np.empty(n, np.int64)
     nonpartons = np.empty(n, np.int64)
-    nq = ncf = nnp = 0
+    nq = nnp = 0
     i_wb = 0
     for j in range(n):
         aid = abs(rec.id[j])
@@ -1186,14 +1191,9 @@ def _quark_setup(rec):  # type: ignore[no-untyped-def]
         if 1 <= aid <= 5:
             quarks[nq] = j
             nq += 1
-            charged_final[ncf] = j
-            ncf += 1
         elif aid != 21:
             nonpartons[nnp] = j
             nnp += 1
-            if rec.ctype[j] != 0:
-                charged_final[ncf] = j
-                ncf += 1
     w_moved = np.empty(n, np.int64)
     n_wm = 0
     if nq > 0:
@@ -1202,7 +1202,7 @@ def _quark_setup(rec):  # type: ignore[no-untyped-def]
             if is_ancestor(j, i_wb, rec.status, rec.mother1, rec.mother2):
                 w_moved[n_wm] = j
                 n_wm += 1
-    return quarks[:nq], charged_final, ncf, w_moved, n_wm
+    return quarks[:nq], w_moved, n_wm
 
 
 @numba.njit(**_JIT)
@@ -1236,7 +1236,7 @@ def _quark_plan(rec, quarks):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_JIT)
-def _quark_emissions(rec, plan_i, plan_f, charged_final, ncf, w_moved, n_wm, l_idx, leps,  # type: ignore[no-untyped-def]
+def _quark_emissions(rec, plan_i, plan_f, w_moved, n_wm, l_idx, leps,  # type: ignore[no-untyped-def]
                      w_py, quark_emissions, rng, rng_q, atab, tot, f, irow, k, mv_i, mv_p,
                      n_mv):
     """Sample Q of :func:`soft_event_decays`: ``quark_emissions`` forced photon emissions per
@@ -1255,7 +1255,7 @@ def _quark_emissions(rec, plan_i, plan_f, charged_final, ncf, w_moved, n_wm, l_i
             f, irow, k, mv_i, mv_p, n_mv = _emit_split_quark(
                 rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps,
                 w_py / quark_emissions, quark_emissions, w_moved, n_wm,
-                charged_final, ncf, rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv)
+                rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv)
     return f, irow, k, mv_i, mv_p, n_mv
 
 
@@ -1354,11 +1354,11 @@ def soft_event_decays(rec, n_dec, st_w, w_py, p_cut, over, forced_fsr, forced_q,
     cfg = np.empty(8, np.int64)
     k = n_mv = 0
     l_idx, leps = _final_leptons(rec)
-    charged_final = w_moved = np.empty(0, np.int64)
-    ncf = n_wm = 0
+    w_moved = np.empty(0, np.int64)
+    n_wm = 0
     plan_i, plan_f = np.empty((0, 5), np.int64), np.empty((0, 3))
     if forced_q:
-        quarks, charged_final, ncf, w_moved, n_wm = _quark_setup(rec)
+        quarks, w_moved, n_wm = _quark_setup(rec)
         plan_i, plan_f = _quark_plan(rec, quarks)
     w = w_py / n_dec
     for r in range(n_dec):
@@ -1377,7 +1377,7 @@ def soft_event_decays(rec, n_dec, st_w, w_py, p_cut, over, forced_fsr, forced_q,
                                            fsr_emissions, m_wlep, rng, atab, tot, f, irow, k)
         if forced_q:
             f, irow, k, mv_i, mv_p, n_mv = _quark_emissions(
-                rec_r, plan_i, plan_f, charged_final, ncf, w_moved, n_wm, l_idx, leps, w,
+                rec_r, plan_i, plan_f, w_moved, n_wm, l_idx, leps, w,
                 quark_emissions, rng, rng_q, atab, tot, f, irow, k, mv_i, mv_p, n_mv)
         if len(cfg) < len(f):
             c2 = np.empty(len(f), np.int64)

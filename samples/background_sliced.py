@@ -291,7 +291,6 @@ def run_sliced_job(task: Any) -> Any:
     t0 = time.process_time()
     rng = np.random.default_rng([task.seed, task.job, RNG_SPLIT])
     rng_q = np.random.default_rng([task.seed, task.job, RNG_QUARK])
-    charged_final: list[int] = []
     buf = EventBuffer(hadron_level=task.hadron_level) if task.out_path else None
     loose = {(11, 0): 0.0, (13, 0): 0.0, (11, 1): 0.0, (13, 1): 0.0}
     presel: list[tuple[float, float, float, int, int]] = []
@@ -379,8 +378,9 @@ def run_sliced_job(task: Any) -> Any:
         momentum ``q_old`` with recoiler momentum ``r_old`` at the emission p_T). The final
         quark and a final-state recoiler take the emission's momentum change; a W
         recoiler's decay products are boosted from the old to the new W frame. The
-        photon's splitting recoiler is chosen as in S (smallest p_γ·p_j/chargeType_j²
-        among the final charged particles after the emission)."""
+        photon splits against the quark that radiated it (its final copy after the
+        emission), as Pythia's shower sets up the dipole of an emitted photon
+        (``SimpleTimeShower::branch``: ``TimeDipoleEnd(iEmt, iRad, ...)``)."""
         dq = [em.quark[k] - q_old[k] for k in range(4)]
         qf = [a + b for a, b in zip(_p4(ev[iq]), dq)]
         p3 = math.sqrt(qf[1] ** 2 + qf[2] ** 2 + qf[3] ** 2)
@@ -396,18 +396,10 @@ def run_sliced_job(task: Any) -> Any:
                     moved[j] = _boost(_boost(_p4(ev[j]), b_old), b_new)
             else:
                 moved[ir] = tuple(a + b - c for a, b, c in zip(_p4(ev[ir]), em.recoiler, r_old))
-        # Recoiler of the photon splitting: smallest p_γ·p_j / chargeType_j² (final, charged).
+        # Recoiler of the photon splitting: the radiating quark.
         pg = em.photon
-        i_sr, best = None, math.inf
-        for j in charged_final:
-            pj = moved.get(j, None) or _p4(ev[j])
-            ct = ev[j].chargeType()
-            v = (pg[0] * pj[0] - pg[1] * pj[1] - pg[2] * pj[2] - pg[3] * pj[3]) / (ct * ct)
-            if 0.0 < v < best:
-                i_sr, best = j, v
-        if i_sr is None:
-            return
-        p_sr = moved.get(i_sr, None) or _p4(ev[i_sr])
+        i_sr = iq
+        p_sr = moved[iq]
         for lid, mlep in ((11, M_ELECTRON_GEV), (13, M_MUON_GEV)):
             sp = force_split(pg, p_sr, scale_gev=em.pt_evol, m_lepton=mlep, rng=rng,
                              alpha_em=alpha, sudakov=True)
@@ -493,9 +485,9 @@ def run_sliced_job(task: Any) -> Any:
                     continue
                 emit_split(ev, i_lep, i_nu, em, fl_all, w_py / task.fsr_emissions, iev)
         if forced_q:
-            # One pass over the record: final quarks, final charged particles, and the
-            # final non-partons (W-decay candidates) for the W-recoil boost.
-            quarks, charged_final, nonpartons, i_wb = [], [], [], 0
+            # One pass over the record: final quarks and the final non-partons (W-decay
+            # candidates) for the W-recoil boost.
+            quarks, nonpartons, i_wb = [], [], 0
             for j in range(ev.size()):
                 pj = ev[j]
                 aid = pj.idAbs()
@@ -505,11 +497,8 @@ def run_sliced_job(task: Any) -> Any:
                     continue
                 if 1 <= aid <= 5:
                     quarks.append(j)
-                    charged_final.append(j)
                 elif aid != 21:
                     nonpartons.append(j)
-                    if pj.chargeType() != 0:
-                        charged_final.append(j)
             w_moved = [j for j in nonpartons if ev[j].isAncestor(i_wb)] if quarks else []
             for iq in quarks:
                 rr = quark_recoiler(ev, iq)

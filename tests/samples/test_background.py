@@ -159,6 +159,44 @@ def test_forced_splitting_rate_matches_pythia_shower():
     assert abs(p_f - p_py) < 3 * math.hypot(e_py, e_f), (p_f, p_py, e_py, e_f)
 
 
+def test_fsr_photon_splits_against_its_radiator_as_in_pythia():
+    """Pythia's own γ → ℓ⁺ℓ⁻ splittings (A2LL enhanced shower): the recoiler of a photon
+    radiated in the final-state shower by a quark or lepton is that radiator's line
+    (``SimpleTimeShower::branch``), and ``_fsr_radiator_final`` / ``_recoiler`` name its
+    final copy, for every such splitting. (The nearest-charged rule that S and Q used
+    before differs for some quark photons; ``test_background_compiled`` checks that.)"""
+    import pythia8mc
+
+    py = pythia8mc.Pythia("", False)
+    for s in bg.pythia_settings("W_munu_gstar", method="enhanced", sqrt_s_TeV=13.0,
+                                hadron_level=False, seed=21):
+        assert py.readString(s)
+    assert py.init()
+    n = {"quark": 0, "lepton": 0}
+    for _ in range(30000):
+        assert py.next()
+        ev = py.event
+        for j in range(ev.size() - 2):
+            a, b = ev[j], ev[j + 1]
+            if not (a.idAbs() in (11, 13) and b.id() == -a.id() and abs(a.status()) == 51
+                    and a.mother1() == b.mother1() and ev[a.mother1()].id() == 22):
+                continue
+            ig = a.mother1()
+            top = ev[ev[ig].iTopCopyId()]
+            radiator = ev[top.mother1()]
+            if not 51 <= abs(top.status()) <= 59 or radiator.chargeType() == 0:
+                continue
+            kind = "quark" if radiator.idAbs() <= 5 else "lepton"
+            recoil = ev[j + 2]  # Pythia appends the recoiler's new copy after the pair
+            assert abs(recoil.status()) == 52
+            want = recoil.iBotCopyId()
+            if not ev[want].isFinal():
+                continue
+            assert bg._fsr_radiator_final(ev, ig) == want, (kind, ig, want)
+            n[kind] += 1
+    assert n["quark"] >= 20 and n["lepton"] >= 200, n
+
+
 def test_run_job_reproducible_and_weighted():
     task = bg.JobTask("W_munu_gstar", "forced", 13.0, 1500, 3, 0, False, None)
     a, b = bg.run_job(task), bg.run_job(task)

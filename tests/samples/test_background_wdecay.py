@@ -262,7 +262,7 @@ def test_shared_status_flags_equal_the_per_copy_ones(events):
     sts = [pcg64.state_of(np.random.default_rng(s)) for s in (21, 22, 23)]
     tot = np.zeros(K.N_TOTALS)
     kinds = set()
-    for rec, _rows in events[:120]:
+    for rec, _rows in events:
         f, irow, mv_i, mv_p, cfg, ps = K.soft_event_decays(
             rec, 4, sts[2], 1.0, 5.0, 4, True, True, 6, 2, 0.1057, sts[0], sts[1], atab, tot)
         if not len(f):
