@@ -59,14 +59,9 @@ def census(events: int, seed: int) -> None:
         if not py.next():
             continue
         ev = py.event
-        for j in range(ev.size() - 2):
-            a, b = ev[j], ev[j + 1]
-            if not (a.idAbs() in (11, 13) and b.id() == -a.id() and abs(a.status()) == 51
-                    and a.mother1() == b.mother1() and ev[a.mother1()].id() == 22):
-                continue
-            ig = a.mother1()
+        for ig, i_next in bg.shower_splittings(ev):
             origin = _origin(ev, ig)
-            rec = ev[j + 2]
+            rec = ev[i_next]
             if abs(rec.status()) != 52:
                 count[(origin, "recoiler not a final-state copy")] += 1
                 continue

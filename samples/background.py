@@ -390,7 +390,7 @@ def _recoiler(event: Any, i_gamma: int) -> int | None:
     51–59) splits against its radiator: ``SimpleTimeShower::branch`` gives the new photon
     the dipole ``TimeDipoleEnd(iEmt, iRad, ...)``, and the recoiler follows the radiator's
     line; here its final copy. (Pythia's own γ → ℓℓ splittings in the ``enhanced`` shower:
-    the recoiler is the radiator line for 341 of 341 quark photons and 3869 of 3869 lepton
+    the recoiler is the radiator line for 317 of 317 quark photons and 3903 of 3903 lepton
     photons, docs/background.md §13.) Any other photon (hard process, initial-state
     shower) as in ``SimpleTimeShower::setupQEDdip``: the final-state charged particle with
     the smallest p_γ·p_j / chargeType_j² (leptons, chargeType 3, are strongly preferred
@@ -411,6 +411,20 @@ def _recoiler(event: Any, i_gamma: int) -> int | None:
         if 0.0 < pp < best_pp:
             best, best_pp = i, pp
     return best
+
+
+def shower_splittings(event: Any) -> list[tuple[int, int]]:
+    """Pythia's own γ → ℓ⁺ℓ⁻ splittings in ``event`` (photon splitting on):
+    (photon index, index of the entry right after the lepton pair). A final-state
+    splitting appends the recoiler's new copy (status ±52) there; any other status means
+    the recoiler made no final-state copy (an incoming parton)."""
+    out = []
+    for j in range(event.size() - 2):
+        a, b = event[j], event[j + 1]
+        if (a.idAbs() in (11, 13) and b.id() == -a.id() and abs(a.status()) == 51
+                and a.mother1() == b.mother1() and event[a.mother1()].id() == 22):
+            out.append((a.mother1(), j + 2))
+    return out
 
 
 def _fsr_radiator_final(event: Any, i_gamma: int) -> int | None:

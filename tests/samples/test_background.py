@@ -176,18 +176,13 @@ def test_fsr_photon_splits_against_its_radiator_as_in_pythia():
     for _ in range(30000):
         assert py.next()
         ev = py.event
-        for j in range(ev.size() - 2):
-            a, b = ev[j], ev[j + 1]
-            if not (a.idAbs() in (11, 13) and b.id() == -a.id() and abs(a.status()) == 51
-                    and a.mother1() == b.mother1() and ev[a.mother1()].id() == 22):
-                continue
-            ig = a.mother1()
+        for ig, i_next in bg.shower_splittings(ev):
             top = ev[ev[ig].iTopCopyId()]
             radiator = ev[top.mother1()]
             if not 51 <= abs(top.status()) <= 59 or radiator.chargeType() == 0:
                 continue
             kind = "quark" if radiator.idAbs() <= 5 else "lepton"
-            recoil = ev[j + 2]  # Pythia appends the recoiler's new copy after the pair
+            recoil = ev[i_next]  # Pythia appends the recoiler's new copy after the pair
             assert abs(recoil.status()) == 52
             want = recoil.iBotCopyId()
             if not ev[want].isFinal():
