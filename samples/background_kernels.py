@@ -1066,8 +1066,7 @@ def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  #
                 mom[ir, c] = rec.p[ir, c] + e_rec[c] - r_old[c]
             order[n_o] = ir
             n_o += 1
-    i_sr = iq
-    p_sr = (qf0, qf1, qf2, qf3)
+    p_sr = (qf0, qf1, qf2, qf3)  # the photon splits against its quark
     m0 = n_mv
     if n_mv + n_o > mv_i.shape[0]:
         cap = 2 * (n_mv + n_o)
@@ -1093,12 +1092,10 @@ def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  #
         if not ok:
             continue
         bias = w_em * wsp
-        for a in range(nl):
+        for a in range(nl):  # the leptons (the quark that takes the recoil is not one)
             i = l_idx[a]
             new[a, 0] = leps[a, 0]
-            if i == i_sr:
-                new[a, 1], new[a, 2], new[a, 3], new[a, 4] = rr[0], rr[1], rr[2], rr[3]
-            elif not math.isnan(mom[i, 0]):
+            if not math.isnan(mom[i, 0]):
                 for c in range(4):
                     new[a, 1 + c] = mom[i, c]
             else:
@@ -1113,7 +1110,7 @@ def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  #
         f, irow = _grow(f, irow, k)
         _record(f, irow, k, new, n, pt, eta, w_ev * bias, bias / quark_emissions,
                 ORIGIN_FORCED_QUARK, pt_g, pt_evol, 3, tot)
-        irow[k, I_KIND], irow[k, I_LID], irow[k, I_RAD], irow[k, I_REC] = 2, lid, iq, i_sr
+        irow[k, I_KIND], irow[k, I_LID], irow[k, I_RAD], irow[k, I_REC] = 2, lid, iq, iq
         irow[k, I_MOV0], irow[k, I_MOV1] = m0, n_mv
         _set4(f[k], C_LM, lm)
         _set4(f[k], C_LP, lp)

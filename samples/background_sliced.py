@@ -171,27 +171,27 @@ def write_lepton_emission_copy(buf: Any, ev: Any, i_lep: int, i_nu: int, lid: in
         ev[i_nu].p(old_n)
 
 
-def write_quark_emission_copy(buf: Any, ev: Any, iq: int, i_sr: int, lid: int, sp: Any,
+def write_quark_emission_copy(buf: Any, ev: Any, iq: int, lid: int, sp: Any,
                               photon: tuple[float, ...], pt_evol: float,
                               moved: dict[int, tuple[float, ...]], w: float,
                               bias: float, group: int) -> None:
     """Append to ``buf`` the copy of ``ev`` with a forced final-state-quark photon (sample
     Q): the particles of ``moved`` take their new momenta, the photon (status 51, mother
-    the quark, scale ``pt_evol``) is split as ``sp`` against ``i_sr``; ``ev`` is restored
+    the quark, scale ``pt_evol``) is split as ``sp`` against the quark; ``ev`` is restored
     afterwards."""
     import pythia8mc
 
     from samples import background as bg
 
     n0 = ev.size()
-    saved = {j: ev[j].p() for j in set(moved) | {i_sr}}
+    saved = {j: ev[j].p() for j in moved}
     try:
         for j, v in moved.items():
             ev[j].p(pythia8mc.Vec4(v[1], v[2], v[3], v[0]))
         e, x, y, z = photon
         ig = ev.append(22, 51, iq, 0, 0, 0, 0, 0, x, y, z, e, 0.0)
         ev[ig].scale(pt_evol)
-        bg._apply_split(ev, ig, i_sr, lid, sp)
+        bg._apply_split(ev, ig, iq, lid, sp)
         buf.append_pythia(ev, weight=w, extra={"biasWeight": bias, "genEventGroup": group})
     finally:
         while ev.size() > n0:
@@ -398,7 +398,6 @@ def run_sliced_job(task: Any) -> Any:
                 moved[ir] = tuple(a + b - c for a, b, c in zip(_p4(ev[ir]), em.recoiler, r_old))
         # Recoiler of the photon splitting: the radiating quark.
         pg = em.photon
-        i_sr = iq
         p_sr = moved[iq]
         for lid, mlep in ((11, M_ELECTRON_GEV), (13, M_MUON_GEV)):
             sp = force_split(pg, p_sr, scale_gev=em.pt_evol, m_lepton=mlep, rng=rng,
@@ -406,14 +405,8 @@ def run_sliced_job(task: Any) -> Any:
             if sp is None:
                 continue
             bias = em.weight * sp.weight
-            new = []
-            for i, lp in fl_all:
-                if i == i_sr:
-                    new.append((lp[0], *sp.recoiler))
-                elif i in moved:
-                    new.append((lp[0], *moved[i]))
-                else:
-                    new.append(lp)
+            # The leptons (the quark that takes the splitting's recoil is not one).
+            new = [(lp[0], *moved[i]) if i in moved else lp for i, lp in fl_all]
             new.append((lid, *sp.lepton_minus))
             new.append((-lid, *sp.lepton_plus))
             if not bg.passes_gen_filter(new):
@@ -422,7 +415,7 @@ def run_sliced_job(task: Any) -> Any:
             fac = record(new, w_ev * bias, iev, bias / task.quark_emissions,
                          ORIGIN_FORCED_QUARK, pt_g, em.pt_evol, 3)
             if buf is not None and fac:
-                write_quark_emission_copy(buf, ev, iq, i_sr, lid, sp, pg, em.pt_evol, moved,
+                write_quark_emission_copy(buf, ev, iq, lid, sp, pg, em.pt_evol, moved,
                                           w_ev * bias * fac,
                                           bias / task.quark_emissions * fac, iev)
 
