@@ -31,17 +31,21 @@ from samples import background as bg
 SCALE_EDGES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, math.inf)
 
 
-def _pythia(method: str, seed: int, extra: list[str]) -> object:
+def _pythia(settings: list[str]) -> object:
     import pythia8mc
 
     py = pythia8mc.Pythia("", False)
-    for s in bg.pythia_settings("W_munu_gstar", method=method, sqrt_s_TeV=13.0,
-                                hadron_level=False, seed=seed) + extra:
+    for s in settings:
         if not py.readString(s):
             raise RuntimeError(f"Pythia rejected the setting {s!r}")
     if not py.init():
         raise RuntimeError("Pythia failed to initialise")
     return py
+
+
+def _w_settings(method: str, seed: int) -> list[str]:
+    return bg.pythia_settings("W_munu_gstar", method=method, sqrt_s_TeV=13.0,
+                              hadron_level=False, seed=seed)
 
 
 def _origin(ev, ig: int) -> str:
@@ -56,21 +60,14 @@ def _origin(ev, ig: int) -> str:
 
 def census(events: int, seed: int, hard: bool = False) -> None:
     if hard:  # sample H's Pythia (q q̄′ → W γ above the slice), photon splitting on
-        import pythia8mc
-
         from samples.background_sliced import hard_settings
 
-        py = pythia8mc.Pythia("", False)
-        for s in hard_settings("W_munu_gstar", sqrt_s_TeV=13.0, hadron_level=False, seed=seed,
-                               slice_pt=bg.SLICE_PT_GEV):
-            if "QEDshowerByGamma" not in s and not py.readString(s):
-                raise RuntimeError(f"Pythia rejected the setting {s!r}")
-        for s in ("Enhancements:doEnhance = on", "EnhancedSplittings:List = {fsr:A2LL=20}"):
-            py.readString(s)
-        if not py.init():
-            raise RuntimeError("Pythia failed to initialise")
+        h = hard_settings("W_munu_gstar", sqrt_s_TeV=13.0, hadron_level=False, seed=seed,
+                          slice_pt=bg.SLICE_PT_GEV)
+        py = _pythia([s for s in h if "QEDshowerByGamma" not in s]
+                     + ["Enhancements:doEnhance = on", "EnhancedSplittings:List = {fsr:A2LL=20}"])
     else:
-        py = _pythia("enhanced", seed, [])
+        py = _pythia(_w_settings("enhanced", seed))
     count: collections.Counter = collections.Counter()
     t0 = time.process_time()
     for _ in range(events):
@@ -100,7 +97,7 @@ def census(events: int, seed: int, hard: bool = False) -> None:
 
 def cutoff(events: int, seed: int) -> None:
     for pt_min in (0.5, 1.0):
-        py = _pythia("forced", seed, [f"TimeShower:pTmin = {pt_min}"])
+        py = _pythia(_w_settings("forced", seed) + [f"TimeShower:pTmin = {pt_min}"])
         n = np.zeros(len(SCALE_EDGES) - 1)
         n_quarks = 0
         t0 = time.process_time()
