@@ -27,20 +27,9 @@ import time
 import numpy as np
 
 from samples import background as bg
+from samples.signal import make_pythia as _pythia
 
 SCALE_EDGES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, math.inf)
-
-
-def _pythia(settings: list[str]) -> object:
-    import pythia8mc
-
-    py = pythia8mc.Pythia("", False)
-    for s in settings:
-        if not py.readString(s):
-            raise RuntimeError(f"Pythia rejected the setting {s!r}")
-    if not py.init():
-        raise RuntimeError("Pythia failed to initialise")
-    return py
 
 
 def _w_settings(method: str, seed: int) -> list[str]:
