@@ -47,6 +47,37 @@ def _origin(ev, ig: int) -> str:
     return "hard" if 21 <= st <= 29 else "other"
 
 
+def _beam_side(ev, i: int) -> int:
+    while i > 2:
+        i = ev[i].mother1()
+    return i
+
+
+def _hard_rule_agrees(ev, ig: int, i_next: int) -> str:
+    """Does :func:`samples.background_sliced.hard_photon_recoiler` name the recoiler of
+    Pythia's splitting of the hard photon? In this record the initiator chain stops at
+    the splitting's −53 copy, so the rule sees the initiators of the splitting's moment.
+    Returns the kinds compared ("incoming same side", "W", "final same line", or
+    "differs: ...")."""
+    from samples.background_sliced import RECOIL_INCOMING, RECOIL_W, hard_photon_recoiler
+
+    rec = ev[i_next]
+    ours = hard_photon_recoiler(ev, ev[ig].iTopCopyId())
+    if ours is None:
+        return "differs: package finds none"
+    j, kind = ours
+    if abs(rec.status()) == 53:
+        ok = kind == RECOIL_INCOMING and _beam_side(ev, j) == _beam_side(ev, i_next)
+        return "incoming, same side" if ok else f"differs: Pythia incoming, package kind {kind}"
+    before = ev[rec.mother1()]
+    if before.idAbs() == 24:
+        return "W" if kind == RECOIL_W else f"differs: Pythia W, package kind {kind}"
+    ok = kind not in (RECOIL_INCOMING, RECOIL_W) and ev[j].iTopCopyId() == before.iTopCopyId()
+    if ok:
+        return "final, same line"
+    return f"differs: Pythia final |id| {before.idAbs()}, package kind {kind}"
+
+
 def census(events: int, seed: int, hard: bool = False) -> None:
     if hard:  # sample H's Pythia (q q̄′ → W γ above the slice), photon splitting on
         from samples.background_sliced import hard_settings
@@ -66,6 +97,9 @@ def census(events: int, seed: int, hard: bool = False) -> None:
         for ig, i_next in bg.shower_splittings(ev):
             origin = _origin(ev, ig)
             rec = ev[i_next]
+            if origin == "hard":
+                count[(origin, "package's hard_photon_recoiler names Pythia's",
+                       _hard_rule_agrees(ev, ig, i_next))] += 1
             if abs(rec.status()) != 52:
                 count[(origin, "recoiler not a final-state copy")] += 1
                 continue

@@ -192,10 +192,13 @@ def force_split(
     q = math.sqrt(_lambda(s, m2, m_rec2)) / (2.0 * sqrt_s)
     e_star = (s + m2 - m_rec2) / (2.0 * sqrt_s)
     e_rec = (s - m2 + m_rec2) / (2.0 * sqrt_s)
-    # Kinematics: z maps onto the lepton angle in the γ* rest frame, cos θ* = 2z − 1
-    # (relative to the γ* direction in the dipole frame), so every z in Pythia's range gives
-    # a physical configuration; the kernel is evaluated at Pythia's z_c as above.
-    cos_t = 2.0 * z - 1.0
+    # Kinematics as SimpleTimeShower::branch: z is the lepton's energy fraction of the γ*
+    # in the dipole rest frame (massless leptons; pT2corr there), i.e. the decay angle in
+    # the γ* rest frame, relative to the γ* direction in the dipole frame, has
+    # cos θ* = (2z − 1)/β*, β* = q/E* the γ* velocity. The phase-space check above is
+    # exactly |2z − 1| < β*. Lepton masses: the same angle, momentum β_ℓ m/2 (as Pythia's
+    # massive reduction). (cos θ* = 2z − 1 until 2026-12-01: docs/background.md §14.)
+    cos_t = max(-1.0, min(1.0, (2.0 * z - 1.0) * e_star / q))
     sin_t = math.sqrt(1.0 - cos_t * cos_t)
     phi = 2.0 * math.pi * u_phi
     # Orthonormal basis (n, e1, e2).

@@ -172,10 +172,13 @@ def _dot(a: FourVec, b: FourVec) -> float:
 
 def _side_chain(ev, i_hard_in: int) -> list[int]:
     """Initiators of one beam side, newest (the hard-process incoming parton) first: the
-    hard incoming (status −21), then the ISR initiators (−41) by increasing age, stopping
-    before the primordial-k_T copy (−61) and the beam."""
+    hard incoming (status −21), then the ISR initiators (−41) and the copies an initiator
+    gets when the other side branches (−42), by increasing age, stopping before the
+    primordial-k_T copy (−61) and the beam. (Without the −42 copies the walk stopped at
+    the first one, missing the older initiators: until 2026-12-01, docs/background.md
+    §14.)"""
     chain, i = [], i_hard_in
-    while i > 2 and abs(ev[i].status()) in (21, 41):
+    while i > 2 and abs(ev[i].status()) in (21, 41, 42):
         chain.append(i)
         i = ev[i].mother1()
     return chain
@@ -265,18 +268,27 @@ def quark_recoiler(ev, i_rad: int) -> tuple[int, bool] | None:
     if best is None:
         return None
     if inc:
-        ch = next(c for c in chains if best in c)
-        for i_new in sorted(i for i in ch if i > best):
-            if ev[i_new].chargeType() != 0:
-                best = i_new
-                continue
-            emitted = [j for j in (ev[i_new].daughter1(), ev[i_new].daughter2())
-                       if j > 0 and j not in ch]
-            if not emitted:
-                return None
-            return ev[emitted[0]].iBotCopyId(), False
-        return best, True
+        return follow_incoming_recoiler(ev, next(c for c in chains if best in c), best)
     return ev[best].iBotCopyId(), False
+
+
+def follow_incoming_recoiler(ev, chain: list[int], i_in: int) -> tuple[int, bool] | None:
+    """Where an incoming recoiler ``i_in`` (an initiator of side ``chain``,
+    :func:`_side_chain`) ends up after the later initial-state branchings on its side, as
+    ``SimpleTimeShower::update`` moves it: to each new incoming parton while that is
+    charged; to the newly emitted parton (final copy; the dipole becomes final-final) at
+    the first uncharged one. (recoiler index, still incoming), or ``None``."""
+    best = i_in
+    for i_new in sorted(i for i in chain if i > i_in):
+        if ev[i_new].chargeType() != 0:
+            best = i_new
+            continue
+        emitted = [j for j in (ev[i_new].daughter1(), ev[i_new].daughter2())
+                   if j > 0 and j not in chain]
+        if not emitted:
+            return None
+        return ev[emitted[0]].iBotCopyId(), False
+    return best, True
 
 
 class QuarkEmission(NamedTuple):

@@ -50,6 +50,7 @@ from samples.background_forced import (
     PT_MIN_CHG_Q_GEV,
 )
 from samples.background_fsr import PT_MIN_CHG_Q, PT_MIN_GEV, Q_PT_CUT, X_CUT
+from samples.background_sliced import RECOIL_FINAL, RECOIL_INCOMING, RECOIL_W
 from samples.background_wdecay import resampled_momenta
 from samples.cpython_math import hypot, sq
 from samples.nanoaod_kernels import event_columns_cached
@@ -274,7 +275,8 @@ def force_split(photon, recoiler, scale_gev, m_lepton, rng, atab,  # type: ignor
     q = math.sqrt(lam) / (2.0 * sqrt_s)
     e_star = (s + m2 - m_rec2) / (2.0 * sqrt_s)
     e_rec = (s - m2 + m_rec2) / (2.0 * sqrt_s)
-    cos_t = 2.0 * z - 1.0
+    # samples.background_forced.force_split: cos θ* = (2z − 1)/β*, β* = q/E*.
+    cos_t = max(-1.0, min(1.0, (2.0 * z - 1.0) * e_star / q))
     sin_t = math.sqrt(1.0 - cos_t * cos_t)
     phi = 2.0 * math.pi * u_phi
     e10, e11, e12 = _basis(n0, n1, n2)
@@ -584,7 +586,8 @@ def latest_copy_before(rec, i, limit):  # type: ignore[no-untyped-def]
 def _side_chain(rec, i_hard_in, out):  # type: ignore[no-untyped-def]
     """``samples.background_fsr._side_chain`` into ``out``; returns its length."""
     n, i = 0, i_hard_in
-    while i > 2 and (abs(rec.status[i]) == 21 or abs(rec.status[i]) == 41):
+    while i > 2 and (abs(rec.status[i]) == 21 or abs(rec.status[i]) == 41
+                     or abs(rec.status[i]) == 42):
         out[n] = i
         n += 1
         i = rec.mother1[i]
@@ -674,21 +677,52 @@ def quark_recoiler(rec, i_rad):  # type: ignore[no-untyped-def]
         return -1, False
     if inc:
         c = 0 if _in(chains[0], nch[0], best) else 1
-        # Initiators of that side newer than the recoiler, in index order.
-        newer = np.sort(chains[c, :nch[c]])
-        for i_new in newer:
-            if i_new <= best:
-                continue
-            if rec.ctype[i_new] != 0:
-                best = i_new
-                continue
-            for k in range(2):
-                j = rec.daughter1[i_new] if k == 0 else rec.daughter2[i_new]
-                if j > 0 and not _in(chains[c], nch[c], j):
-                    return bot_copy(rec, j), False
-            return -1, False
-        return best, True
+        return follow_incoming_recoiler(rec, chains[c], nch[c], best)
     return bot_copy(rec, best), False
+
+
+@numba.njit(**_JIT)
+def follow_incoming_recoiler(rec, chain, nch, best):  # type: ignore[no-untyped-def]
+    """``samples.background_fsr.follow_incoming_recoiler`` for the side ``chain[:nch]``:
+    (index, still incoming); index −1 for ``None``."""
+    # Initiators of that side newer than the recoiler, in index order.
+    newer = np.sort(chain[:nch])
+    for i_new in newer:
+        if i_new <= best:
+            continue
+        if rec.ctype[i_new] != 0:
+            best = i_new
+            continue
+        for k in range(2):
+            j = rec.daughter1[i_new] if k == 0 else rec.daughter2[i_new]
+            if j > 0 and not _in(chain, nch, j):
+                return bot_copy(rec, j), False
+        return -1, False
+    return best, True
+
+
+@numba.njit(**_JIT)
+def hard_photon_recoiler(rec, ig):  # type: ignore[no-untyped-def]
+    """``samples.background_sliced.hard_photon_recoiler``: (index, kind); index −1 for
+    ``None``."""
+    itop = top_copy(rec, ig)
+    pg = _p4(rec, itop)
+    best, best_pp = -1, math.inf
+    for j in range(3, 7):
+        ct = rec.ctype[j]
+        if j == itop or ct == 0 or (j > 4 and abs(rec.id[j]) != 24):
+            continue
+        pp = _vdot(rec, j, pg) / (ct * ct)
+        if pp < best_pp:
+            best, best_pp = j, pp
+    if best < 0:
+        return -1, RECOIL_FINAL
+    if best > 4:
+        return bot_copy(rec, best), RECOIL_W
+    chain = np.empty(len(rec.id), np.int64)
+    nch = _side_chain(rec, best, chain)
+    j, inc = follow_incoming_recoiler(rec, chain, nch, best)
+    return j, RECOIL_INCOMING if inc else RECOIL_FINAL
 
 
 @numba.njit(**_JIT)
@@ -980,6 +1014,103 @@ def _split_photon(rec, ig, l_idx, leps, w_ev, scale, origin, over, part, rng, at
 
 
 @numba.njit(**_JIT)
+def _split_hard_photon(rec, ig, l_idx, leps, w_ev, scale, over, rng, atab, tot, f, irow, k,  # type: ignore[no-untyped-def]
+                       mv_i, mv_p, n_mv):
+    """``split_hard`` of ``run_sliced_job`` (sample H): force-split the hard-process photon
+    ``ig`` against :func:`hard_photon_recoiler`'s recoiler, ``over`` tries per flavour. The
+    recoiler's new momentum goes to ``C_REC`` (an incoming parton's: 2 p_in − p′); a W
+    recoiler's final descendants are boosted, into rows [``I_MOV0``, ``I_MOV1``) of
+    ``mv_*``."""
+    ir, kind = hard_photon_recoiler(rec, ig)
+    if ir < 0:
+        return f, irow, k, mv_i, mv_p, n_mv
+    n_rec = len(rec.id)
+    pg = _p4(rec, ig)
+    pr = _p4(rec, ir)
+    pt2_g = sq(rec.p[ig, 1]) + sq(rec.p[ig, 2])
+    pt_g = math.sqrt(pt2_g)
+    w_moved = np.empty(n_rec, np.int64)
+    n_wm = 0
+    if kind == RECOIL_W:
+        for j in range(n_rec):
+            if rec.status[j] > 0 and is_ancestor(j, ir, rec.status, rec.mother1, rec.mother2):
+                w_moved[n_wm] = j
+                n_wm += 1
+    mom = np.full((n_rec, 4), np.nan)
+    nl = len(l_idx)
+    new = np.empty((nl + 2, 5))
+    pt, eta = np.empty(nl + 2), np.empty(nl + 2)
+    pn = np.empty(4)
+    for fl in range(2):
+        lid = 11 if fl == 0 else 13
+        mlep = M_ELECTRON_GEV if fl == 0 else M_MUON_GEV
+        for _ in range(over):
+            ok, wsp, mp, _z, lm, lp, gs, rr = force_split(pg, pr, scale, mlep, rng, atab)
+            if not ok:
+                continue
+            bias = wsp / over
+            if kind == RECOIL_INCOMING:
+                bias *= 4.0 * pt2_g / (4.0 * pt2_g + mp * mp)  # beam_recoil_damping
+                for c in range(4):
+                    pn[c] = 2.0 * pr[c] - rr[c]
+            else:
+                for c in range(4):
+                    pn[c] = rr[c]
+            m0 = n_mv
+            if kind == RECOIL_W:
+                bo0, bo1, bo2 = -pr[1] / pr[0], -pr[2] / pr[0], -pr[3] / pr[0]
+                bn0, bn1, bn2 = rr[1] / rr[0], rr[2] / rr[0], rr[3] / rr[0]
+                for t in range(n_wm):
+                    j = w_moved[t]
+                    v = boost(boost(_p4(rec, j), bo0, bo1, bo2), bn0, bn1, bn2)
+                    mom[j, 0], mom[j, 1], mom[j, 2], mom[j, 3] = v[0], v[1], v[2], v[3]
+            for c in range(4):
+                mom[ir, c] = pn[c]
+            for a in range(nl):  # the leptons, moved ones with their new momenta
+                i = l_idx[a]
+                new[a, 0] = leps[a, 0]
+                for c in range(4):
+                    new[a, 1 + c] = leps[a, 1 + c] if math.isnan(mom[i, 0]) else mom[i, c]
+            _set_lep(new, nl, lid, lm)
+            _set_lep(new, nl + 1, -lid, lp)
+            n = nl + 2
+            lepton_kinematics(new, n, pt, eta)
+            for c in range(4):
+                mom[ir, c] = np.nan
+            if not _filter(pt, eta, n):
+                for t in range(n_wm):
+                    mom[w_moved[t], 0] = np.nan
+                continue
+            if kind == RECOIL_W:
+                if n_mv + n_wm > mv_i.shape[0]:
+                    cap = 2 * (n_mv + n_wm)
+                    mi2 = np.empty(cap, np.int64)
+                    mp2 = np.empty((cap, 4))
+                    mi2[:n_mv] = mv_i[:n_mv]
+                    mp2[:n_mv] = mv_p[:n_mv]
+                    mv_i, mv_p = mi2, mp2
+                for t in range(n_wm):
+                    j = w_moved[t]
+                    mv_i[n_mv] = j
+                    for c in range(4):
+                        mv_p[n_mv, c] = mom[j, c]
+                    mom[j, 0] = np.nan
+                    n_mv += 1
+            f, irow = _grow(f, irow, k)
+            _record(f, irow, k, new, n, pt, eta, w_ev * bias, bias, ORIGIN_HARD, pt_g, scale,
+                    1, tot)
+            irow[k, I_KIND], irow[k, I_LID], irow[k, I_RAD], irow[k, I_REC] = 0, lid, ig, ir
+            irow[k, I_MOV0], irow[k, I_MOV1] = m0, n_mv
+            _set4(f[k], C_LM, lm)
+            _set4(f[k], C_LP, lp)
+            _set4(f[k], C_GSTAR, gs)
+            _set4(f[k], C_REC, pn)
+            f[k, C_MPAIR] = mp
+            k += 1
+    return f, irow, k, mv_i, mv_p, n_mv
+
+
+@numba.njit(**_JIT)
 def _emit_split(rec, i_lep, i_nu, em, l_idx, leps, w_ev, fsr_emissions, rng, atab, tot,  # type: ignore[no-untyped-def]
                 f, irow, k):
     """``emit_split`` of ``run_sliced_job`` (sample D): split the forced W-lepton photon
@@ -1267,9 +1398,8 @@ def hard_event(rec, w_h, over, rng, atab, tot):  # type: ignore[no-untyped-def]
     """One event of sample H of ``run_sliced_job``: split only the hard-process photon
     (scale: its p_T at the hard process). Returns (float rows, int rows, moved indices,
     moved momenta) of the copies, as :func:`soft_event_decays`."""
-    f = np.empty((8, N_FCOLS))
-    irow = np.zeros((8, N_ICOLS), np.int64)
-    k = 0
+    f, irow, mv_i, mv_p = _new_outputs()
+    k = n_mv = 0
     ig, pt_hat = -1, 0.0
     for j in range(len(rec.id)):
         if abs(rec.status[j]) == 23 and rec.id[j] == 22:
@@ -1277,9 +1407,10 @@ def hard_event(rec, w_h, over, rng, atab, tot):  # type: ignore[no-untyped-def]
             break
     if ig >= 0 and rec.status[ig] > 0 and _pt(rec, ig) > _PHOTON_PT_MIN:
         l_idx, leps = _final_leptons(rec)
-        f, irow, k = _split_photon(rec, ig, l_idx, leps, w_h, pt_hat, ORIGIN_HARD, over, 1,
-                                   rng, atab, tot, f, irow, k)
-    return f[:k], irow[:k], np.empty(0, np.int64), np.empty((0, 4))
+        f, irow, k, mv_i, mv_p, n_mv = _split_hard_photon(
+            rec, ig, l_idx, leps, w_h, pt_hat, over, rng, atab, tot, f, irow, k, mv_i, mv_p,
+            n_mv)
+    return f[:k], irow[:k], mv_i[:n_mv], mv_p[:n_mv]
 
 
 @numba.njit(**_JIT)
@@ -1503,6 +1634,9 @@ def copy_record(rec, row, ir, mv_i, mv_p):  # type: ignore[no-untyped-def]
     out = _with_room(rec, 2 if kind == 0 else 3)
     if kind == 0:
         ig, i_rec = ir[I_RAD], ir[I_REC]
+        for j in range(ir[I_MOV0], ir[I_MOV1]):  # a W recoiler's decay products (sample H)
+            for c in range(4):
+                out.p[mv_i[j], c] = mv_p[j, c]
     else:
         if kind == 1:
             for c in range(4):

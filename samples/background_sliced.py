@@ -89,6 +89,63 @@ def check_sliced(process: str, slice_pt: float, hard_fraction: float, events: in
                              f"hard_fraction {hard_fraction} gives {n_hard} in sample H")
 
 
+#: Kinds of the splitting recoiler of sample H's photon (:func:`hard_photon_recoiler`).
+RECOIL_FINAL, RECOIL_INCOMING, RECOIL_W = 0, 1, 2
+
+
+def hard_photon_recoiler(ev: Any, ig: int) -> tuple[int, int] | None:
+    """(index, kind) of the γ → ℓℓ recoiler of sample H's hard-process photon (final copy
+    ``ig``), as Pythia 8.317's ``SimpleTimeShower`` sets it up and moves it:
+
+    - ``setupQEDdip``, when the hard system starts showering: the charged member of the
+      hard process with the smallest p_γ·p_j / chargeType_j² (hard-process momenta, record
+      rows 3–6). With ``TimeShower:allowBeamRecoil = on`` (the default) the two incoming
+      partons are candidates besides the W (chargeType 3); the photon has no flavour
+      partner, so the chargeType-weighted search decides.
+    - ``update`` after each initial-state branching on the recoiler's side
+      (:func:`samples.background_fsr.follow_incoming_recoiler`): a charged new incoming
+      parton takes over; at an uncharged one (a gluon) the emitted parton does, and the
+      dipole is final-final from then on.
+
+    Kinds: ``RECOIL_INCOMING`` (the last charged initiator of its side; the photon's
+    dipole is final-initial), ``RECOIL_FINAL`` (a final parton's last copy),
+    ``RECOIL_W`` (the W's last copy, the one that decays: its decay products follow
+    it). The record is the one after the whole shower, so initial-state branchings below
+    the splitting's p_T are included, an approximation (docs/background.md §14). ``None``
+    if the record has no such recoiler."""
+    from samples.background_fsr import _side_chain, follow_incoming_recoiler
+
+    pg = ev[ev[ig].iTopCopyId()].p()
+    best, best_pp = -1, math.inf
+    for j in (3, 4, 5, 6):
+        p = ev[j]
+        ct = p.chargeType()
+        if j == ev[ig].iTopCopyId() or ct == 0 or (j > 4 and p.idAbs() != 24):
+            continue
+        pp = (p.p() * pg) / (ct * ct)
+        if pp < best_pp:
+            best, best_pp = j, pp
+    if best < 0:
+        return None
+    if best > 4:
+        return ev[best].iBotCopyId(), RECOIL_W
+    out = follow_incoming_recoiler(ev, _side_chain(ev, best), best)
+    if out is None:
+        return None
+    return out[0], RECOIL_INCOMING if out[1] else RECOIL_FINAL
+
+
+def beam_recoil_damping(pt2_photon: float, m_pair: float) -> float:
+    """``TimeShower:dampenBeamRecoil = on`` (Pythia's default): a branching whose recoiler
+    is an incoming parton is accepted with 4 p_T²(radiator) / (4 p_T² + m²)
+    (``SimpleTimeShower::pT2nextQED``; p_T of the photon, m the pair mass, GeV).
+
+    >>> beam_recoil_damping(100.0, 10.0)
+    0.8
+    """
+    return 4.0 * pt2_photon / (4.0 * pt2_photon + m_pair * m_pair)
+
+
 def photon_origin(ev: Any, ig: int) -> tuple[int, float]:
     """(origin code, production scale [GeV]) of final photon ``ig`` of a Pythia event.
 
@@ -124,21 +181,33 @@ def _w_decay_final(ev: Any) -> tuple[int, int]:
 
 
 def write_split_copy(buf: Any, ev: Any, ig: int, ir: int, lid: int, sp: Any, w: float,
-                     bias: float, group: int) -> None:
+                     bias: float, group: int,
+                     moved: dict[int, tuple[float, ...]] | None = None) -> None:
     """Append to ``buf`` the copy of ``ev`` in which photon ``ig`` is split as ``sp`` (into
-    ``lid``, recoiler ``ir``; ``group``: the Pythia event's index); ``ev`` is restored
-    afterwards."""
+    ``lid``, recoiler ``ir`` taking ``sp.recoiler``; ``group``: the Pythia event's index);
+    the entries of ``moved`` (other than ``ir``) take those momenta first (a W recoiler's
+    decay products). ``ev`` is restored afterwards."""
+    import pythia8mc
+
     g, r = ev[ig], ev[ir]
     pg = (g.e(), g.px(), g.py(), g.pz())
     pr = (r.e(), r.px(), r.py(), r.pz())
     status = g.status()
     from samples import background as bg
 
-    bg._apply_split(ev, ig, ir, lid, sp)
+    others = {j: v for j, v in (moved or {}).items() if j != ir}
+    saved = {j: ev[j].p() for j in others}
     try:
-        buf.append_pythia(ev, weight=w, extra={"biasWeight": bias, "genEventGroup": group})
+        for j, v in others.items():
+            ev[j].p(pythia8mc.Vec4(v[1], v[2], v[3], v[0]))
+        bg._apply_split(ev, ig, ir, lid, sp)
+        try:
+            buf.append_pythia(ev, weight=w, extra={"biasWeight": bias, "genEventGroup": group})
+        finally:
+            bg._undo_split(ev, ig, ir, pg, pr, status)
     finally:
-        bg._undo_split(ev, ig, ir, pg, pr, status)
+        for j, v in saved.items():
+            ev[j].p(v)
 
 
 def write_lepton_emission_copy(buf: Any, ev: Any, i_lep: int, i_nu: int, lid: int, sp: Any,
@@ -258,7 +327,7 @@ def run_sliced_job(task: Any) -> Any:
     import pythia8mc
 
     from samples import background as bg
-    from samples.background_forced import M_ELECTRON_GEV, M_MUON_GEV, force_split
+    from samples.background_forced import M_ELECTRON_GEV, M_MUON_GEV, _boost, force_split
     from samples.jobs import derive_seed
     from samples.nanoaod import EventBuffer
 
@@ -349,6 +418,53 @@ def run_sliced_job(task: Any) -> Any:
                     write_split_copy(buf, ev, ig, ir, lid, sp, w_ev * bias * fac, bias * fac,
                                      iev)
 
+    def split_hard(ev: Any, ig: int, fl_all: list[Any], w_ev: float, iev: int,
+                   scale: float, over: int) -> None:
+        """Sample H: split the hard-process photon ``ig`` against Pythia's recoiler
+        (:func:`hard_photon_recoiler`). An incoming recoiler (final-initial dipole) takes
+        the recoil as in ``SimpleTimeShower::branch`` (p_in → 2 p_in − p′, p′ the
+        final-final kinematics' recoiler), with Pythia's beam-recoil damping; a W
+        recoiler's final descendants are boosted from the old to the new W frame."""
+        rr = hard_photon_recoiler(ev, ig)
+        if rr is None:
+            return
+        ir, kind = rr
+        pg, pr = _p4(ev[ig]), _p4(ev[ir])
+        pt2_g = ev[ig].pT2()
+        pt_g = math.sqrt(pt2_g)
+        w_moved: list[int] = []
+        if kind == RECOIL_W:
+            w_moved = [j for j in range(ev.size()) if ev[j].isFinal() and ev[j].isAncestor(ir)]
+            b_old = (-pr[1] / pr[0], -pr[2] / pr[0], -pr[3] / pr[0])
+        for lid, mlep in ((11, M_ELECTRON_GEV), (13, M_MUON_GEV)):
+            for _ in range(over):
+                sp = force_split(pg, pr, scale_gev=scale, m_lepton=mlep, rng=rng,
+                                 alpha_em=alpha, sudakov=True)
+                if sp is None:
+                    continue
+                bias = sp.weight / over
+                moved: dict[int, tuple[float, ...]] = {}
+                if kind == RECOIL_INCOMING:
+                    bias *= beam_recoil_damping(pt2_g, sp.m_pair)
+                    moved[ir] = tuple(2.0 * a - b for a, b in zip(pr, sp.recoiler, strict=True))
+                elif kind == RECOIL_W:
+                    wn = sp.recoiler
+                    b_new = (wn[1] / wn[0], wn[2] / wn[0], wn[3] / wn[0])
+                    moved[ir] = wn
+                    for j in w_moved:
+                        moved[j] = _boost(_boost(_p4(ev[j]), b_old), b_new)
+                else:
+                    moved[ir] = sp.recoiler
+                new = [(lp[0], *moved[i]) if i in moved else lp for i, lp in fl_all]
+                new.append((lid, *sp.lepton_minus))
+                new.append((-lid, *sp.lepton_plus))
+                if not bg.passes_gen_filter(new):
+                    continue
+                fac = record(new, w_ev * bias, iev, bias, ORIGIN_HARD, pt_g, scale, 1)
+                if buf is not None and fac:
+                    write_split_copy(buf, ev, ig, ir, lid, sp._replace(recoiler=moved[ir]),
+                                     w_ev * bias * fac, bias * fac, iev, moved)
+
     def emit_split(ev: Any, i_lep: int, i_nu: int, em: Any, fl_all: list[Any], w_ev: float,
                    iev: int, origin: int = ORIGIN_FORCED_FSR) -> None:
         """Sample D: split the forced W-lepton photon ``em`` (recoiler: the new lepton)."""
@@ -431,7 +547,6 @@ def run_sliced_job(task: Any) -> Any:
     if forced_fsr:
         from samples.background_fsr import X_CUT, force_emit, photon_fraction
     if forced_q:
-        from samples.background_forced import _boost
         from samples.background_fsr import (Q_PT_CUT, _latest_copy_before, force_emit_quark,
                                             quark_copy_segments, quark_recoiler)
     m_wlep = M_MUON_GEV if task.process == "W_munu_gstar" else M_ELECTRON_GEV
@@ -545,8 +660,8 @@ def run_sliced_job(task: Any) -> Any:
                     break
             if ig < 0 or not ev[ig].isFinal() or ev[ig].pT() <= bg.PHOTON_PT_MIN_GEV:
                 continue
-            split(ev, ig, bg._final_leptons(ev), w_h, n_soft + k, pt_hat, ORIGIN_HARD,
-                  task.oversample, 1)
+            split_hard(ev, ig, bg._final_leptons(ev), w_h, n_soft + k, pt_hat,
+                       task.oversample)
         sigma_h_mb, sigma_h_err_mb = ph.infoPython().sigmaGen(), ph.infoPython().sigmaErr()
     else:
         sigma_h_mb = sigma_h_err_mb = 0.0

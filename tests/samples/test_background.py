@@ -97,6 +97,35 @@ def test_split_conserves_four_momentum():
     assert n_ok > 100
 
 
+def test_split_lepton_takes_energy_fraction_z_in_the_dipole_frame():
+    """Pythia's γ → ℓℓ kinematics (``SimpleTimeShower::branch``): z is the lepton's share
+    of the γ* energy in the dipole rest frame, ½(1 + β_ℓ(2z − 1)) with lepton masses. A
+    small dipole (photon and recoiler 20° apart) so that high-mass pairs are slow in that
+    frame; mapping z onto cos θ* = 2z − 1 instead (the code before 2026-12-01) misses the
+    asymmetric pairs by up to 1 − β*."""
+    rng = np.random.default_rng(8)
+    photon = (10.0, 0.0, 0.0, 10.0)
+    th = math.radians(20.0)
+    rec = (30.0, 30.0 * math.sin(th), 0.0, 30.0 * math.cos(th))
+    rec = (math.sqrt(30.0**2 + M_ELECTRON_GEV**2), *rec[1:])
+    ptot = [a + b for a, b in zip(photon, rec, strict=True)]
+    b = [-c / ptot[0] for c in ptot[1:]]
+    from samples.background_forced import _boost
+
+    n_slow = 0
+    for _ in range(4000):
+        sp = force_split(photon, rec, scale_gev=50.0, m_lepton=M_ELECTRON_GEV, rng=rng,
+                         alpha_em=lambda q2: ALPHA)
+        if sp is None:
+            continue
+        l_rf, g_rf = _boost(sp.lepton_minus, b), _boost(sp.gstar, b)
+        beta_star = math.sqrt(1 - (sp.m_pair / g_rf[0]) ** 2)
+        beta_l = math.sqrt(1 - 4 * M_ELECTRON_GEV**2 / sp.m_pair**2)
+        assert l_rf[0] / g_rf[0] == pytest.approx(0.5 * (1 + beta_l * (2 * sp.z - 1)), abs=1e-9)
+        n_slow += beta_star < 0.8 and abs(2 * sp.z - 1) > 0.5
+    assert n_slow >= 10, n_slow
+
+
 @pytest.mark.slow
 def test_forced_splitting_rate_matches_pythia_shower():
     """P(γ → e⁺e⁻ with m > 10 MeV) per photon with p_T > 2 GeV: forced kernel on Pythia's
