@@ -9,8 +9,9 @@ splitting. ``--make-reference FILE`` runs ``sliced`` (its shower photons split, 
 recorded) with ``--events`` per seed and writes the three references to FILE;
 ``--reference FILE`` compares ``sliced_fsrq`` with them (default: the files of
 :data:`DEFAULT_REFERENCES`, made with 600k ``sliced`` events, seeds 301 and 302, after
-docs/background.md §13; the §8 tables were made before §13 changed the photon-splitting
-recoiler of final-state-shower photons and no longer apply).
+docs/background.md §14 (remade then: §14 changed the pair's decay angle, sample H's
+recoiler and the initiator chains); the §8 tables were made before §13 changed the
+photon-splitting recoiler of final-state-shower photons and no longer apply).
 
 Run: ``python benchmarks/validate_sliced_fsrq.py --events 120000 --seeds 101,102``
 (the method's defaults unless ``--fsr-emissions`` etc. are given). Seeds run in parallel
