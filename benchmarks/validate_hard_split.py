@@ -1,13 +1,14 @@
 """Sample H's photon splitting against Pythia's own: the preselected m_ℓℓ spectrum.
 
 Sample H (q q̄′ → W γ, photon above the slice p_T) splits its hard-process photon after
-the shower (``samples.background_sliced``: recoiler :func:`hard_photon_recoiler`,
-:func:`samples.background_forced.force_split`, beam-recoil damping). The reference is
+the shower (``samples.background_sliced.hard_photon_copies``: Pythia's recoiler,
+``force_split``, beam-recoil damping). The reference is
 Pythia's own γ → ℓℓ splitting of that photon in the same set-up, enhanced ×20
 (``fsr:A2LL``; its weights keep it unbiased). To compare the splitting alone, both runs
 switch off every other QED branching (lepton and quark photon radiation, final and
 initial state), so that the hard photon is the only photon and γ → f f̄ the only QED
-step. Counted: truth preselection (``samples.background.truth_preselection``) per
+step. The forced run uses the job's own :func:`hard_photon_copies`. Counted: truth
+preselection (``samples.background.truth_preselection``) per
 generated H event, in m_ℓℓ bins; errors from Σ (per-event sum)².
 
 Run: ``python benchmarks/validate_hard_split.py pythia --events 500000 --seed 11`` (about
@@ -28,9 +29,7 @@ import time
 import numpy as np
 
 from samples import background as bg
-from samples.background_forced import M_ELECTRON_GEV, M_MUON_GEV, _boost, force_split
-from samples.background_sliced import (RECOIL_INCOMING, RECOIL_W, beam_recoil_damping,
-                                       hard_photon_recoiler, hard_settings)
+from samples.background_sliced import hard_photon_copies, hard_settings
 from samples.signal import make_pythia
 
 EDGES = (0.01, 0.1, 0.3, 1.0, 3.0, 10.0)  # m_ℓℓ [GeV]
@@ -48,10 +47,6 @@ def settings(seed: int, pythia_splits: bool) -> list[str]:
     return h + ["TimeShower:QEDshowerByGamma = off"]
 
 
-def _p4(p) -> tuple[float, float, float, float]:
-    return (p.e(), p.px(), p.py(), p.pz())
-
-
 def _hard_photon(ev) -> int:
     for j in range(ev.size()):
         if abs(ev[j].status()) == 23 and ev[j].id() == 22:
@@ -62,37 +57,6 @@ def _hard_photon(ev) -> int:
 def _bin(m: float) -> int:
     k = int(np.searchsorted(EDGES, m)) - 1
     return k if 0 <= k < len(EDGES) - 1 else -1
-
-
-def forced_copies(ev, ig: int, scale: float, rng, alpha, over: int):
-    """(lepton list, bias) of every forced splitting of photon ``ig`` that sample H makes
-    (the same steps as ``split_hard`` in ``run_sliced_job``)."""
-    rr = hard_photon_recoiler(ev, ig)
-    if rr is None:
-        return
-    ir, kind = rr
-    fl = bg._final_leptons(ev)
-    pg, pr = _p4(ev[ig]), _p4(ev[ir])
-    pt2_g = ev[ig].pT2()
-    w_moved = [j for j in range(ev.size()) if ev[j].isFinal() and ev[j].isAncestor(ir)] \
-        if kind == RECOIL_W else []
-    for lid, mlep in ((11, M_ELECTRON_GEV), (13, M_MUON_GEV)):
-        for _ in range(over):
-            sp = force_split(pg, pr, scale_gev=scale, m_lepton=mlep, rng=rng, alpha_em=alpha)
-            if sp is None:
-                continue
-            bias = sp.weight / over
-            moved = {ir: sp.recoiler}
-            if kind == RECOIL_INCOMING:
-                bias *= beam_recoil_damping(pt2_g, sp.m_pair)
-            elif kind == RECOIL_W:
-                b_old = (-pr[1] / pr[0], -pr[2] / pr[0], -pr[3] / pr[0])
-                wn = sp.recoiler
-                b_new = (wn[1] / wn[0], wn[2] / wn[0], wn[3] / wn[0])
-                moved.update({j: _boost(_boost(_p4(ev[j]), b_old), b_new) for j in w_moved})
-            new = [(lp[0], *moved[i]) if i in moved and kind != RECOIL_INCOMING else lp
-                   for i, lp in fl]
-            yield new + [(lid, *sp.lepton_minus), (-lid, *sp.lepton_plus)], bias
 
 
 def run(kind: str, events: int, seed: int, over: int = 2) -> dict:
@@ -121,7 +85,8 @@ def run(kind: str, events: int, seed: int, over: int = 2) -> dict:
             j = _hard_photon(ev)
             ig = ev[j].iBotCopyId() if j >= 0 else -1
             if ig >= 0 and ev[ig].isFinal() and ev[ig].pT() > bg.PHOTON_PT_MIN_GEV:
-                for leps, bias in forced_copies(ev, ig, ev[j].pT(), rng, alpha, over):
+                for leps, _lid, _sp, bias, _moved in hard_photon_copies(
+                        ev, ig, bg._final_leptons(ev), ev[j].pT(), over, rng=rng, alpha=alpha):
                     r = bg.truth_preselection(leps)
                     if r is not None and _bin(r[0]) >= 0:
                         hb[_bin(r[0])] += w * bias
@@ -172,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     res = run(args.kind, args.events, args.seed)
     print(f"{args.kind}, {args.events} events, seed {args.seed}, {res['cpu_s']:.0f} s CPU: "
           + " | ".join(f"{1e4 * v:.3f} ± {1e4 * e:.3f}" for v, e in
-                       zip(res["per_event"], res["error"])) + " (1e-4 per H event)")
+                       zip(res["per_event"], res["error"], strict=True)) + " (1e-4 per H event)")
     if args.save:
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(args.save)) or ".")
         with os.fdopen(fd, "w") as f:

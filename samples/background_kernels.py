@@ -964,71 +964,41 @@ def _record(f, irow, k, new, n, pt, eta, w, bias, origin, pt_g, scale, part, tot
 
 
 @numba.njit(**_JIT)
-def _split_photon(rec, ig, l_idx, leps, w_ev, scale, origin, over, part, rng, atab,  # type: ignore[no-untyped-def]
-                  tot, f, irow, k):
-    """``split`` of ``run_sliced_job``: force-split record photon ``ig`` (recoiler by
-    :func:`photon_recoiler`) into e⁺e⁻ and μ⁺μ⁻, ``over`` tries each."""
-    ir = photon_recoiler(rec, ig)
-    if ir < 0:
-        return f, irow, k
-    pg = _p4(rec, ig)
-    pr = _p4(rec, ir)
-    pt_g = _pt(rec, ig)
-    nl = len(l_idx)
-    new = np.empty((nl + 3, 5))
-    pt, eta = np.empty(nl + 3), np.empty(nl + 3)
-    r_is_lep = abs(rec.id[ir]) == 11 or abs(rec.id[ir]) == 13
-    for fl in range(2):
-        lid = 11 if fl == 0 else 13
-        mlep = M_ELECTRON_GEV if fl == 0 else M_MUON_GEV
-        for _ in range(over):
-            ok, wsp, mp, _z, lm, lp, gs, rr = force_split(pg, pr, scale, mlep, rng, atab)
-            if not ok:
-                continue
-            bias = wsp / over
-            n = 0
-            for a in range(nl):
-                if l_idx[a] != ir:
-                    new[n] = leps[a]
-                    n += 1
-            if r_is_lep:
-                _set_lep(new, n, rec.id[ir], rr)
-                n += 1
-            _set_lep(new, n, lid, lm)
-            _set_lep(new, n + 1, -lid, lp)
-            n += 2
-            lepton_kinematics(new, n, pt, eta)
-            if not _filter(pt, eta, n):
-                continue
-            f, irow = _grow(f, irow, k)
-            _record(f, irow, k, new, n, pt, eta, w_ev * bias, bias, origin, pt_g, scale, part,
-                    tot)
-            irow[k, I_KIND], irow[k, I_LID], irow[k, I_RAD], irow[k, I_REC] = 0, lid, ig, ir
-            _set4(f[k], C_LM, lm)
-            _set4(f[k], C_LP, lp)
-            _set4(f[k], C_GSTAR, gs)
-            _set4(f[k], C_REC, rr)
-            f[k, C_MPAIR] = mp
-            k += 1
-    return f, irow, k
+def _append_moved(mv_i, mv_p, n_mv, idx, n_idx, mom):  # type: ignore[no-untyped-def]
+    """Append rows (record index j, momentum ``mom[j]``) for j in ``idx[:n_idx]`` to the
+    moved-particle arrays (doubled when full); returns them and their new length."""
+    if n_mv + n_idx > mv_i.shape[0]:
+        cap = 2 * (n_mv + n_idx)
+        mi2 = np.empty(cap, np.int64)
+        mp2 = np.empty((cap, 4))
+        mi2[:n_mv] = mv_i[:n_mv]
+        mp2[:n_mv] = mv_p[:n_mv]
+        mv_i, mv_p = mi2, mp2
+    for t in range(n_idx):
+        j = idx[t]
+        mv_i[n_mv] = j
+        for c in range(4):
+            mv_p[n_mv, c] = mom[j, c]
+        n_mv += 1
+    return mv_i, mv_p, n_mv
 
 
 @numba.njit(**_JIT)
-def _split_hard_photon(rec, ig, l_idx, leps, w_ev, scale, over, rng, atab, tot, f, irow, k,  # type: ignore[no-untyped-def]
-                       mv_i, mv_p, n_mv):
-    """``split_hard`` of ``run_sliced_job`` (sample H): force-split the hard-process photon
-    ``ig`` against :func:`hard_photon_recoiler`'s recoiler, ``over`` tries per flavour. The
-    recoiler's new momentum goes to ``C_REC`` (an incoming parton's: 2 p_in − p′); a W
-    recoiler's final descendants are boosted, into rows [``I_MOV0``, ``I_MOV1``) of
-    ``mv_*``."""
-    ir, kind = hard_photon_recoiler(rec, ig)
-    if ir < 0:
-        return f, irow, k, mv_i, mv_p, n_mv
+def _split_photon(rec, ig, ir, kind, l_idx, leps, w_ev, scale, origin, over, part, rng,  # type: ignore[no-untyped-def]
+                  atab, tot, f, irow, k, mv_i, mv_p, n_mv):
+    """``photon_copies`` + ``copies`` of ``run_sliced_job``: force-split record photon
+    ``ig`` against recoiler ``ir`` of ``kind`` (``RECOIL_*``), ``over`` tries per flavour
+    (sample S: :func:`photon_recoiler`; sample H: :func:`hard_photon_recoiler`). The
+    recoiler's new momentum goes to ``C_REC`` (an incoming parton's: 2 p_in − p′, with the
+    beam-recoil damping in the weight), a lepton recoiler's also into the copy's lepton
+    list; a W recoiler's final descendants are boosted, into rows [``I_MOV0``,
+    ``I_MOV1``) of ``mv_*``."""
     n_rec = len(rec.id)
     pg = _p4(rec, ig)
     pr = _p4(rec, ir)
-    pt2_g = sq(rec.p[ig, 1]) + sq(rec.p[ig, 2])
-    pt_g = math.sqrt(pt2_g)
+    # As Pythia's pT2() and pT() (products, not CPython's ** 2) of the reference.
+    pt2_g = rec.p[ig, 1] * rec.p[ig, 1] + rec.p[ig, 2] * rec.p[ig, 2]
+    pt_g = _pt(rec, ig)
     w_moved = np.empty(n_rec, np.int64)
     n_wm = 0
     if kind == RECOIL_W:
@@ -1082,23 +1052,12 @@ def _split_hard_photon(rec, ig, l_idx, leps, w_ev, scale, over, rng, atab, tot, 
                     mom[w_moved[t], 0] = np.nan
                 continue
             if kind == RECOIL_W:
-                if n_mv + n_wm > mv_i.shape[0]:
-                    cap = 2 * (n_mv + n_wm)
-                    mi2 = np.empty(cap, np.int64)
-                    mp2 = np.empty((cap, 4))
-                    mi2[:n_mv] = mv_i[:n_mv]
-                    mp2[:n_mv] = mv_p[:n_mv]
-                    mv_i, mv_p = mi2, mp2
+                mv_i, mv_p, n_mv = _append_moved(mv_i, mv_p, n_mv, w_moved, n_wm, mom)
                 for t in range(n_wm):
-                    j = w_moved[t]
-                    mv_i[n_mv] = j
-                    for c in range(4):
-                        mv_p[n_mv, c] = mom[j, c]
-                    mom[j, 0] = np.nan
-                    n_mv += 1
+                    mom[w_moved[t], 0] = np.nan
             f, irow = _grow(f, irow, k)
-            _record(f, irow, k, new, n, pt, eta, w_ev * bias, bias, ORIGIN_HARD, pt_g, scale,
-                    1, tot)
+            _record(f, irow, k, new, n, pt, eta, w_ev * bias, bias, origin, pt_g, scale, part,
+                    tot)
             irow[k, I_KIND], irow[k, I_LID], irow[k, I_RAD], irow[k, I_REC] = 0, lid, ig, ir
             irow[k, I_MOV0], irow[k, I_MOV1] = m0, n_mv
             _set4(f[k], C_LM, lm)
@@ -1199,19 +1158,7 @@ def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  #
             n_o += 1
     p_sr = (qf0, qf1, qf2, qf3)  # the photon splits against its quark
     m0 = n_mv
-    if n_mv + n_o > mv_i.shape[0]:
-        cap = 2 * (n_mv + n_o)
-        mi2 = np.empty(cap, np.int64)
-        mp2 = np.empty((cap, 4))
-        mi2[:n_mv] = mv_i[:n_mv]
-        mp2[:n_mv] = mv_p[:n_mv]
-        mv_i, mv_p = mi2, mp2
-    for t in range(n_o):
-        j = order[t]
-        mv_i[n_mv] = j
-        for c in range(4):
-            mv_p[n_mv, c] = mom[j, c]
-        n_mv += 1
+    mv_i, mv_p, n_mv = _append_moved(mv_i, mv_p, n_mv, order, n_o, mom)
     nl = len(l_idx)
     new = np.empty((nl + 2, 5))
     pt, eta = np.empty(nl + 2), np.empty(nl + 2)
@@ -1270,6 +1217,7 @@ def _soft_photons(rec, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu, l_i
                   rng, atab, tot, f, irow, k):
     """Sample S of :func:`soft_event_decays`: split the record's shower photons except those the
     other samples replace."""
+    no_mv_i, no_mv_p = np.empty(0, np.int64), np.empty((0, 4))  # S has no W recoiler
     for ig in range(len(rec.id)):
         if not (rec.status[ig] > 0 and rec.id[ig] == 22 and _pt(rec, ig) > _PHOTON_PT_MIN):
             continue
@@ -1283,8 +1231,11 @@ def _soft_photons(rec, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu, l_i
             continue  # in sample D
         if forced_q and origin == ORIGIN_FSR_OTHER and _pt(rec, ig) > Q_PT_CUT:
             continue  # in sample Q
-        f, irow, k = _split_photon(rec, ig, l_idx, leps, w_py, scale, origin, over, 0, rng,
-                                   atab, tot, f, irow, k)
+        ir = photon_recoiler(rec, ig)
+        if ir >= 0:
+            f, irow, k, _mi, _mp, _nm = _split_photon(
+                rec, ig, ir, RECOIL_FINAL, l_idx, leps, w_py, scale, origin, over, 0, rng, atab,
+                tot, f, irow, k, no_mv_i, no_mv_p, 0)
     return f, irow, k
 
 
@@ -1406,10 +1357,12 @@ def hard_event(rec, w_h, over, rng, atab, tot):  # type: ignore[no-untyped-def]
             ig, pt_hat = bot_copy(rec, j), _pt(rec, j)
             break
     if ig >= 0 and rec.status[ig] > 0 and _pt(rec, ig) > _PHOTON_PT_MIN:
-        l_idx, leps = _final_leptons(rec)
-        f, irow, k, mv_i, mv_p, n_mv = _split_hard_photon(
-            rec, ig, l_idx, leps, w_h, pt_hat, over, rng, atab, tot, f, irow, k, mv_i, mv_p,
-            n_mv)
+        ir, kind = hard_photon_recoiler(rec, ig)
+        if ir >= 0:
+            l_idx, leps = _final_leptons(rec)
+            f, irow, k, mv_i, mv_p, n_mv = _split_photon(
+                rec, ig, ir, kind, l_idx, leps, w_h, pt_hat, ORIGIN_HARD, over, 1, rng, atab,
+                tot, f, irow, k, mv_i, mv_p, n_mv)
     return f[:k], irow[:k], mv_i[:n_mv], mv_p[:n_mv]
 
 

@@ -135,6 +135,69 @@ def hard_photon_recoiler(ev: Any, ig: int) -> tuple[int, int] | None:
     return out[0], RECOIL_INCOMING if out[1] else RECOIL_FINAL
 
 
+def split_tries(pg: Any, pr: Any, scale: float, over: int, *, rng: Any,
+                alpha: Any) -> Any:
+    """The forced splittings of photon momentum ``pg`` against recoiler momentum ``pr``
+    (:func:`samples.background_forced.force_split`, production scale ``scale``): ``over``
+    tries into e⁺e⁻, then ``over`` into μ⁺μ⁻. Yields (lepton id, split, weight / over) of
+    the tries inside Pythia's phase space (the others are counted by the weights)."""
+    from samples.background_forced import M_ELECTRON_GEV, M_MUON_GEV, force_split
+
+    for lid, mlep in ((11, M_ELECTRON_GEV), (13, M_MUON_GEV)):
+        for _ in range(over):
+            sp = force_split(pg, pr, scale_gev=scale, m_lepton=mlep, rng=rng, alpha_em=alpha,
+                             sudakov=True)
+            if sp is not None:
+                yield lid, sp, sp.weight / over
+
+
+def hard_photon_copies(ev: Any, ig: int, fl_all: list[Any], scale: float, over: int, *,
+                       rng: Any, alpha: Any) -> Any:
+    """Sample H's forced splittings of its hard-process photon ``ig`` (final copy), against
+    Pythia's recoiler for it (:func:`hard_photon_recoiler`): :func:`photon_copies`."""
+    rr = hard_photon_recoiler(ev, ig)
+    if rr is not None:
+        yield from photon_copies(ev, ig, *rr, fl_all, scale, over, rng=rng, alpha=alpha)
+
+
+def photon_copies(ev: Any, ig: int, ir: int, kind: int, fl_all: list[Any], scale: float,
+                  over: int, *, rng: Any, alpha: Any) -> Any:
+    """The forced splittings (:func:`split_tries`) of final photon ``ig`` against recoiler
+    ``ir`` of ``kind`` (``RECOIL_*``); ``fl_all``: the event's final leptons as
+    :func:`samples.background._final_leptons`. A final recoiler takes the final-final
+    kinematics' recoil (a lepton recoiler with its new momentum in the copy's lepton
+    list); an incoming one (final-initial dipole) takes it as in
+    ``SimpleTimeShower::branch`` (p_in → 2 p_in − p′), with Pythia's beam-recoil damping
+    in the weight; a W recoiler's final descendants are boosted from the old to the new W
+    frame. Yields (the copy's final leptons, lepton id, split with the recoiler's new
+    momentum, weight, moved momenta by record index), before the generation filter."""
+    from samples.background_forced import _boost
+
+    pg, pr = _p4(ev[ig]), _p4(ev[ir])
+    pt2_g = ev[ig].pT2()
+    w_moved: list[int] = []
+    if kind == RECOIL_W:
+        w_moved = [j for j in range(ev.size()) if ev[j].isFinal() and ev[j].isAncestor(ir)]
+        b_old = (-pr[1] / pr[0], -pr[2] / pr[0], -pr[3] / pr[0])
+    for lid, sp, bias in split_tries(pg, pr, scale, over, rng=rng, alpha=alpha):
+        moved: dict[int, tuple[float, ...]] = {}
+        if kind == RECOIL_INCOMING:
+            bias *= beam_recoil_damping(pt2_g, sp.m_pair)
+            moved[ir] = tuple(2.0 * a - b for a, b in zip(pr, sp.recoiler, strict=True))
+        elif kind == RECOIL_W:
+            wn = sp.recoiler
+            b_new = (wn[1] / wn[0], wn[2] / wn[0], wn[3] / wn[0])
+            moved[ir] = wn
+            for j in w_moved:
+                moved[j] = _boost(_boost(_p4(ev[j]), b_old), b_new)
+        else:
+            moved[ir] = sp.recoiler
+        new = [(lp[0], *moved[i]) if i in moved else lp for i, lp in fl_all]
+        new.append((lid, *sp.lepton_minus))
+        new.append((-lid, *sp.lepton_plus))
+        yield new, lid, sp._replace(recoiler=moved[ir]), bias, moved
+
+
 def beam_recoil_damping(pt2_photon: float, m_pair: float) -> float:
     """``TimeShower:dampenBeamRecoil = on`` (Pythia's default): a branching whose recoiler
     is an incoming parton is accepted with 4 p_T²(radiator) / (4 p_T² + m²)
@@ -392,78 +455,34 @@ def run_sliced_job(task: Any) -> Any:
 
     def split(ev: Any, ig: int, fl_all: list[Any], w_ev: float, iev: int, scale: float,
               origin: int, over: int, part: int) -> None:
+        """Sample S (and the forced family's photons): split final photon ``ig`` against
+        :func:`samples.background._recoiler`'s choice (sample H: :func:`split_hard`)."""
         ir = bg._recoiler(ev, ig)
-        if ir is None:
-            return
-        g, r = ev[ig], ev[ir]
-        pg = (g.e(), g.px(), g.py(), g.pz())
-        pr = (r.e(), r.px(), r.py(), r.pz())
-        pt_g = g.pT()
-        for lid, mlep in ((11, M_ELECTRON_GEV), (13, M_MUON_GEV)):
-            for _ in range(over):
-                sp = force_split(pg, pr, scale_gev=scale, m_lepton=mlep, rng=rng,
-                                 alpha_em=alpha, sudakov=True)
-                if sp is None:
-                    continue
-                bias = sp.weight / over
-                new = [lp for i, lp in fl_all if i != ir]
-                if r.idAbs() in (11, 13):
-                    new.append((r.id(), *sp.recoiler))
-                new.append((lid, *sp.lepton_minus))
-                new.append((-lid, *sp.lepton_plus))
-                if not bg.passes_gen_filter(new):
-                    continue
-                fac = record(new, w_ev * bias, iev, bias, origin, pt_g, scale, part)
-                if buf is not None and fac:
-                    write_split_copy(buf, ev, ig, ir, lid, sp, w_ev * bias * fac, bias * fac,
-                                     iev)
+        if ir is not None:
+            copies(ev, ig, ir, photon_copies(ev, ig, ir, RECOIL_FINAL, fl_all, scale, over,
+                                             rng=rng, alpha=alpha), w_ev, iev, scale, origin,
+                   part)
 
     def split_hard(ev: Any, ig: int, fl_all: list[Any], w_ev: float, iev: int,
                    scale: float, over: int) -> None:
-        """Sample H: split the hard-process photon ``ig`` against Pythia's recoiler
-        (:func:`hard_photon_recoiler`). An incoming recoiler (final-initial dipole) takes
-        the recoil as in ``SimpleTimeShower::branch`` (p_in → 2 p_in − p′, p′ the
-        final-final kinematics' recoiler), with Pythia's beam-recoil damping; a W
-        recoiler's final descendants are boosted from the old to the new W frame."""
+        """Sample H: split its hard-process photon against Pythia's recoiler for it."""
         rr = hard_photon_recoiler(ev, ig)
-        if rr is None:
-            return
-        ir, kind = rr
-        pg, pr = _p4(ev[ig]), _p4(ev[ir])
-        pt2_g = ev[ig].pT2()
-        pt_g = math.sqrt(pt2_g)
-        w_moved: list[int] = []
-        if kind == RECOIL_W:
-            w_moved = [j for j in range(ev.size()) if ev[j].isFinal() and ev[j].isAncestor(ir)]
-            b_old = (-pr[1] / pr[0], -pr[2] / pr[0], -pr[3] / pr[0])
-        for lid, mlep in ((11, M_ELECTRON_GEV), (13, M_MUON_GEV)):
-            for _ in range(over):
-                sp = force_split(pg, pr, scale_gev=scale, m_lepton=mlep, rng=rng,
-                                 alpha_em=alpha, sudakov=True)
-                if sp is None:
-                    continue
-                bias = sp.weight / over
-                moved: dict[int, tuple[float, ...]] = {}
-                if kind == RECOIL_INCOMING:
-                    bias *= beam_recoil_damping(pt2_g, sp.m_pair)
-                    moved[ir] = tuple(2.0 * a - b for a, b in zip(pr, sp.recoiler, strict=True))
-                elif kind == RECOIL_W:
-                    wn = sp.recoiler
-                    b_new = (wn[1] / wn[0], wn[2] / wn[0], wn[3] / wn[0])
-                    moved[ir] = wn
-                    for j in w_moved:
-                        moved[j] = _boost(_boost(_p4(ev[j]), b_old), b_new)
-                else:
-                    moved[ir] = sp.recoiler
-                new = [(lp[0], *moved[i]) if i in moved else lp for i, lp in fl_all]
-                new.append((lid, *sp.lepton_minus))
-                new.append((-lid, *sp.lepton_plus))
-                if not bg.passes_gen_filter(new):
-                    continue
-                fac = record(new, w_ev * bias, iev, bias, ORIGIN_HARD, pt_g, scale, 1)
-                if buf is not None and fac:
-                    write_split_copy(buf, ev, ig, ir, lid, sp._replace(recoiler=moved[ir]),
-                                     w_ev * bias * fac, bias * fac, iev, moved)
+        if rr is not None:
+            copies(ev, ig, rr[0], photon_copies(ev, ig, *rr, fl_all, scale, over, rng=rng,
+                                                alpha=alpha), w_ev, iev, scale, ORIGIN_HARD, 1)
+
+    def copies(ev: Any, ig: int, ir: int, made: Any, w_ev: float, iev: int, scale: float,
+               origin: int, part: int) -> None:
+        """The copies ``made`` (:func:`photon_copies`) of one photon: filtered, recorded,
+        written."""
+        pt_g = ev[ig].pT()
+        for new, lid, sp, bias, moved in made:
+            if not bg.passes_gen_filter(new):
+                continue
+            fac = record(new, w_ev * bias, iev, bias, origin, pt_g, scale, part)
+            if buf is not None and fac:
+                write_split_copy(buf, ev, ig, ir, lid, sp, w_ev * bias * fac, bias * fac, iev,
+                                 moved)
 
     def emit_split(ev: Any, i_lep: int, i_nu: int, em: Any, fl_all: list[Any], w_ev: float,
                    iev: int, origin: int = ORIGIN_FORCED_FSR) -> None:

@@ -19,6 +19,15 @@ from samples.background_forced import (
 ALPHA = 1 / 137.035999
 
 
+def _splits(photon, rec, tries, rng, *, scale, m_lepton):
+    """The splittings of ``tries`` calls of force_split inside Pythia's phase space."""
+    for _ in range(tries):
+        sp = force_split(photon, rec, scale_gev=scale, m_lepton=m_lepton, rng=rng,
+                         alpha_em=lambda q2: ALPHA)
+        if sp is not None:
+            yield sp
+
+
 def test_unknown_process_fails_before_generation(tmp_path):
     out = tmp_path / "out"
     with pytest.raises(ParameterError, match="unknown process 'Wjets'; valid: W_enu_gstar"):
@@ -79,11 +88,7 @@ def test_split_conserves_four_momentum():
     rec = (40.0, -10.0, 2.0, 38.6)
     rec = (math.sqrt(10.0**2 + 2.0**2 + 38.6**2 + M_MUON_GEV**2), -10.0, 2.0, 38.6)
     n_ok = 0
-    for _ in range(2000):
-        sp = force_split(photon, rec, scale_gev=5.0, m_lepton=M_MUON_GEV, rng=rng,
-                         alpha_em=lambda q2: ALPHA)
-        if sp is None:
-            continue
+    for sp in _splits(photon, rec, 2000, rng, scale=5.0, m_lepton=M_MUON_GEV):
         n_ok += 1
         tot = [a + b + c for a, b, c in zip(sp.lepton_minus, sp.lepton_plus, sp.recoiler)]
         before = [a + b for a, b in zip(photon, rec)]
@@ -113,11 +118,7 @@ def test_split_lepton_takes_energy_fraction_z_in_the_dipole_frame():
     from samples.background_forced import _boost
 
     n_slow = 0
-    for _ in range(4000):
-        sp = force_split(photon, rec, scale_gev=50.0, m_lepton=M_ELECTRON_GEV, rng=rng,
-                         alpha_em=lambda q2: ALPHA)
-        if sp is None:
-            continue
+    for sp in _splits(photon, rec, 4000, rng, scale=50.0, m_lepton=M_ELECTRON_GEV):
         l_rf, g_rf = _boost(sp.lepton_minus, b), _boost(sp.gstar, b)
         beta_star = math.sqrt(1 - (sp.m_pair / g_rf[0]) ** 2)
         beta_l = math.sqrt(1 - 4 * M_ELECTRON_GEV**2 / sp.m_pair**2)
