@@ -53,16 +53,19 @@ def _beam_side(ev, i: int) -> int:
     return i
 
 
-def _hard_rule_agrees(ev, ig: int, i_next: int) -> str:
-    """Does :func:`samples.background_sliced.hard_photon_recoiler` name the recoiler of
-    Pythia's splitting of the hard photon? In this record the initiator chain stops at
-    the splitting's −53 copy, so the rule sees the initiators of the splitting's moment.
-    Returns the kinds compared ("incoming same side", "W", "final same line", or
-    "differs: ...")."""
-    from samples.background_sliced import RECOIL_INCOMING, RECOIL_W, hard_photon_recoiler
+def _rule_agrees(ev, ig: int, i_next: int, origin: str) -> str:
+    """Does :func:`samples.background_sliced.hard_photon_recoiler` (hard-process photons)
+    or :func:`~samples.background_sliced.shower_photon_recoiler` (initial-state photons)
+    name the recoiler of Pythia's splitting of photon ``ig``? In this record the initiator
+    chain stops at the splitting's −53 copy, so the rule sees the initiators of the
+    splitting's moment. Returns the kinds compared ("incoming same side", "W", "final same
+    line", or "differs: ...")."""
+    from samples.background_sliced import (RECOIL_INCOMING, RECOIL_W, hard_photon_recoiler,
+                                           shower_photon_recoiler)
 
     rec = ev[i_next]
-    ours = hard_photon_recoiler(ev, ev[ig].iTopCopyId())
+    ours = (hard_photon_recoiler(ev, ev[ig].iTopCopyId()) if origin == "hard"
+            else shower_photon_recoiler(ev, ev[ig].iTopCopyId()))
     if ours is None:
         return "differs: package finds none"
     j, kind = ours
@@ -97,9 +100,9 @@ def census(events: int, seed: int, hard: bool = False) -> None:
         for ig, i_next in bg.shower_splittings(ev):
             origin = _origin(ev, ig)
             rec = ev[i_next]
-            if origin == "hard":
-                count[(origin, "package's hard_photon_recoiler names Pythia's",
-                       _hard_rule_agrees(ev, ig, i_next))] += 1
+            if origin in ("hard", "isr"):
+                count[(origin, "package's hard/shower_photon_recoiler names Pythia's",
+                       _rule_agrees(ev, ig, i_next, origin))] += 1
             if abs(rec.status()) != 52:
                 count[(origin, "recoiler not a final-state copy")] += 1
                 continue

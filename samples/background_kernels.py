@@ -726,6 +726,18 @@ def hard_photon_recoiler(rec, ig):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_JIT)
+def shower_photon_recoiler(rec, ig):  # type: ignore[no-untyped-def]
+    """``samples.background_sliced.shower_photon_recoiler``: (index, kind); index −1 for
+    ``None``."""
+    if 41 <= abs(rec.status[top_copy(rec, ig)]) <= 49:
+        j, inc = quark_recoiler(rec, ig)
+        if j < 0 or inc:
+            return j, RECOIL_INCOMING
+        return j, RECOIL_W if abs(rec.id[j]) == 24 else RECOIL_FINAL
+    return photon_recoiler(rec, ig), RECOIL_FINAL
+
+
+@numba.njit(**_JIT)
 def quark_copy_segments(rec, i_final, pt_min=PT_MIN_CHG_Q):  # type: ignore[no-untyped-def]
     """``samples.background_fsr.quark_copy_segments``: rows (copy index, p_T low, p_T high)
     of the copies of final quark ``i_final`` (each radiates in its own p_T range)."""
@@ -1214,10 +1226,9 @@ def _w_leptons(rec, forced_fsr):  # type: ignore[no-untyped-def]
 
 @numba.njit(**_JIT)
 def _soft_photons(rec, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu, l_idx, leps,  # type: ignore[no-untyped-def]
-                  rng, atab, tot, f, irow, k):
+                  rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv):
     """Sample S of :func:`soft_event_decays`: split the record's shower photons except those the
     other samples replace."""
-    no_mv_i, no_mv_p = np.empty(0, np.int64), np.empty((0, 4))  # S has no W recoiler
     for ig in range(len(rec.id)):
         if not (rec.status[ig] > 0 and rec.id[ig] == 22 and _pt(rec, ig) > _PHOTON_PT_MIN):
             continue
@@ -1231,12 +1242,12 @@ def _soft_photons(rec, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu, l_i
             continue  # in sample D
         if forced_q and origin == ORIGIN_FSR_OTHER and _pt(rec, ig) > Q_PT_CUT:
             continue  # in sample Q
-        ir = photon_recoiler(rec, ig)
+        ir, kind = shower_photon_recoiler(rec, ig)
         if ir >= 0:
-            f, irow, k, _mi, _mp, _nm = _split_photon(
-                rec, ig, ir, RECOIL_FINAL, l_idx, leps, w_py, scale, origin, over, 0, rng, atab,
-                tot, f, irow, k, no_mv_i, no_mv_p, 0)
-    return f, irow, k
+            f, irow, k, mv_i, mv_p, n_mv = _split_photon(
+                rec, ig, ir, kind, l_idx, leps, w_py, scale, origin, over, 0, rng, atab, tot,
+                f, irow, k, mv_i, mv_p, n_mv)
+    return f, irow, k, mv_i, mv_p, n_mv
 
 
 @numba.njit(**_JIT)
@@ -1451,8 +1462,9 @@ def soft_event_decays(rec, n_dec, st_w, w_py, p_cut, over, forced_fsr, forced_q,
                     leps[a, 1 + c] = ps[r, l_idx[a], c]
         i_lep, i_nu, p_lep, p_nu = _w_leptons(rec_r, forced_fsr)
         if r == 0:
-            f, irow, k = _soft_photons(rec_r, w_py, p_cut, over, forced_fsr, forced_q, p_lep,
-                                       p_nu, l_idx, leps, rng, atab, tot, f, irow, k)
+            f, irow, k, mv_i, mv_p, n_mv = _soft_photons(
+                rec_r, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu, l_idx, leps, rng,
+                atab, tot, f, irow, k, mv_i, mv_p, n_mv)
         if forced_fsr:
             f, irow, k = _lepton_emissions(rec_r, i_lep, i_nu, p_lep, p_nu, l_idx, leps, w,
                                            fsr_emissions, m_wlep, rng, atab, tot, f, irow, k)

@@ -198,6 +198,29 @@ def photon_copies(ev: Any, ig: int, ir: int, kind: int, fl_all: list[Any], scale
         yield new, lid, sp._replace(recoiler=moved[ir]), bias, moved
 
 
+def shower_photon_recoiler(ev: Any, ig: int) -> tuple[int, int] | None:
+    """(index, kind) of the γ → ℓℓ recoiler of a shower photon of sample S (final copy
+    ``ig``). A photon of the initial-state shower (top copy status 41–49) gets its dipole
+    when it is emitted (``SimpleTimeShower::update`` → ``setupQEDdip``, with the partons
+    of that moment; no flavour partner, so the chargeType-weighted search decides), and
+    an incoming recoiler then moves along its line: the rules of
+    :func:`samples.background_fsr.quark_recoiler`, kinds as :func:`hard_photon_recoiler`.
+    Any other photon: :func:`samples.background._recoiler` (final kind)."""
+    from samples import background as bg
+    from samples.background_fsr import quark_recoiler
+
+    if 41 <= abs(ev[ev[ig].iTopCopyId()].status()) <= 49:
+        rr = quark_recoiler(ev, ig)
+        if rr is None:
+            return None
+        j, inc = rr
+        if inc:
+            return j, RECOIL_INCOMING
+        return j, RECOIL_W if ev[j].idAbs() == 24 else RECOIL_FINAL
+    ir = bg._recoiler(ev, ig)
+    return None if ir is None else (ir, RECOIL_FINAL)
+
+
 def beam_recoil_damping(pt2_photon: float, m_pair: float) -> float:
     """``TimeShower:dampenBeamRecoil = on`` (Pythia's default): a branching whose recoiler
     is an incoming parton is accepted with 4 p_T²(radiator) / (4 p_T² + m²)
@@ -455,13 +478,12 @@ def run_sliced_job(task: Any) -> Any:
 
     def split(ev: Any, ig: int, fl_all: list[Any], w_ev: float, iev: int, scale: float,
               origin: int, over: int, part: int) -> None:
-        """Sample S (and the forced family's photons): split final photon ``ig`` against
-        :func:`samples.background._recoiler`'s choice (sample H: :func:`split_hard`)."""
-        ir = bg._recoiler(ev, ig)
-        if ir is not None:
-            copies(ev, ig, ir, photon_copies(ev, ig, ir, RECOIL_FINAL, fl_all, scale, over,
-                                             rng=rng, alpha=alpha), w_ev, iev, scale, origin,
-                   part)
+        """Sample S: split final photon ``ig`` against :func:`shower_photon_recoiler`'s
+        choice (sample H: :func:`split_hard`)."""
+        rr = shower_photon_recoiler(ev, ig)
+        if rr is not None:
+            copies(ev, ig, rr[0], photon_copies(ev, ig, *rr, fl_all, scale, over, rng=rng,
+                                                alpha=alpha), w_ev, iev, scale, origin, part)
 
     def split_hard(ev: Any, ig: int, fl_all: list[Any], w_ev: float, iev: int,
                    scale: float, over: int) -> None:
