@@ -60,8 +60,12 @@ def _rule_agrees(ev, ig: int, i_next: int, origin: str) -> str:
     chain stops at the splitting's −53 copy, so the rule sees the initiators of the
     splitting's moment. Returns the kinds compared ("incoming same side", "W", "final same
     line", or "differs: ...")."""
-    from samples.background_sliced import (RECOIL_INCOMING, RECOIL_W, hard_photon_recoiler,
-                                           shower_photon_recoiler)
+    from samples.background_sliced import (
+        RECOIL_INCOMING,
+        RECOIL_W,
+        hard_photon_recoiler,
+        shower_photon_recoiler,
+    )
 
     rec = ev[i_next]
     ours = (hard_photon_recoiler(ev, ev[ig].iTopCopyId()) if origin == "hard"
