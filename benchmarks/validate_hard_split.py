@@ -1,13 +1,13 @@
 """Sample H's photon splitting against Pythia's own: the preselected m_ℓℓ spectrum.
 
 Sample H (q q̄′ → W γ, photon above the slice p_T) splits its hard-process photon after
-the shower (``samples.background_sliced.hard_photon_copies``: Pythia's recoiler,
-``force_split``, beam-recoil damping). The reference is
-Pythia's own γ → ℓℓ splitting of that photon in the same set-up, enhanced ×20
+the shower (``samples.background_sliced.photon_copies`` against
+``hard_photon_recoiler``, Pythia's recoiler: ``force_split``, beam-recoil damping). The
+reference is Pythia's own γ → ℓℓ splitting of that photon in the same set-up, enhanced ×20
 (``fsr:A2LL``; its weights keep it unbiased). To compare the splitting alone, both runs
 switch off every other QED branching (lepton and quark photon radiation, final and
 initial state), so that the hard photon is the only photon and γ → f f̄ the only QED
-step. The forced run uses the job's own :func:`hard_photon_copies`. Counted: truth
+step. The forced run uses the job's own functions. Counted: truth
 preselection (``samples.background.truth_preselection``) per
 generated H event, in m_ℓℓ bins; errors from Σ (per-event sum)².
 
@@ -29,7 +29,12 @@ import time
 import numpy as np
 
 from samples import background as bg
-from samples.background_sliced import hard_photon_copies, hard_settings
+from samples.background_sliced import (
+    hard_photon,
+    hard_photon_recoiler,
+    hard_settings,
+    photon_copies,
+)
 from samples.signal import make_pythia
 
 EDGES = (0.01, 0.1, 0.3, 1.0, 3.0, 10.0)  # m_ℓℓ [GeV]
@@ -45,13 +50,6 @@ def settings(seed: int, pythia_splits: bool) -> list[str]:
         return h + ["TimeShower:QEDshowerByGamma = on", "Enhancements:doEnhance = on",
                     "EnhancedSplittings:List = {fsr:A2LL=20}"]
     return h + ["TimeShower:QEDshowerByGamma = off"]
-
-
-def _hard_photon(ev) -> int:
-    for j in range(ev.size()):
-        if abs(ev[j].status()) == 23 and ev[j].id() == 22:
-            return j
-    return -1
 
 
 def _bin(m: float) -> int:
@@ -82,11 +80,12 @@ def run(kind: str, events: int, seed: int, over: int = 2) -> dict:
                 if r is not None and _bin(r[0]) >= 0:
                     hb[_bin(r[0])] += w
         else:
-            j = _hard_photon(ev)
-            ig = ev[j].iBotCopyId() if j >= 0 else -1
-            if ig >= 0 and ev[ig].isFinal() and ev[ig].pT() > bg.PHOTON_PT_MIN_GEV:
-                for leps, _lid, _sp, bias, _moved in hard_photon_copies(
-                        ev, ig, bg._final_leptons(ev), ev[j].pT(), over, rng=rng, alpha=alpha):
+            hp = hard_photon(ev)
+            rr = hard_photon_recoiler(ev, hp[0]) if hp is not None else None
+            if rr is not None:
+                for leps, _lid, _sp, bias, _moved in photon_copies(
+                        ev, hp[0], *rr, bg._final_leptons(ev), hp[1], over, rng=rng,
+                        alpha=alpha):
                     r = bg.truth_preselection(leps)
                     if r is not None and _bin(r[0]) >= 0:
                         hb[_bin(r[0])] += w * bias

@@ -392,9 +392,12 @@ def _recoiler(event: Any, i_gamma: int) -> int | None:
     line; here its final copy. (Pythia's own γ → ℓℓ splittings in the ``enhanced`` shower:
     the recoiler is the radiator line for 317 of 317 quark photons and 3903 of 3903 lepton
     photons, docs/background.md §13.) Any other photon (hard process, initial-state
-    shower) as in ``SimpleTimeShower::setupQEDdip``: the final-state charged particle with
-    the smallest p_γ·p_j / chargeType_j² (leptons, chargeType 3, are strongly preferred
-    over quarks; initial-state recoilers are not used here)."""
+    shower) as in ``SimpleTimeShower::setupQEDdip``, but among the final-state charged
+    particles only: the one with the smallest p_γ·p_j / chargeType_j² (leptons,
+    chargeType 3, are strongly preferred over quarks). The sliced methods give those
+    photons Pythia's full rule instead, incoming partons and the W included
+    (``samples.background_sliced.hard_photon_recoiler``, ``shower_photon_recoiler``,
+    docs/background.md §14); this one stays for the ``forced`` family."""
     i_rad = _fsr_radiator_final(event, i_gamma)
     if i_rad is not None:
         return i_rad

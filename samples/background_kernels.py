@@ -998,9 +998,9 @@ def _append_moved(mv_i, mv_p, n_mv, idx, n_idx, mom):  # type: ignore[no-untyped
 @numba.njit(**_JIT)
 def _split_photon(rec, ig, ir, kind, l_idx, leps, w_ev, scale, origin, over, part, rng,  # type: ignore[no-untyped-def]
                   atab, tot, f, irow, k, mv_i, mv_p, n_mv):
-    """``photon_copies`` + ``copies`` of ``run_sliced_job``: force-split record photon
+    """``split`` of ``run_sliced_job`` (``photon_copies``): force-split record photon
     ``ig`` against recoiler ``ir`` of ``kind`` (``RECOIL_*``), ``over`` tries per flavour
-    (sample S: :func:`photon_recoiler`; sample H: :func:`hard_photon_recoiler`). The
+    (sample S: :func:`shower_photon_recoiler`; sample H: :func:`hard_photon_recoiler`). The
     recoiler's new momentum goes to ``C_REC`` (an incoming parton's: 2 p_in − p′, with the
     beam-recoil damping in the weight), a lepton recoiler's also into the copy's lepton
     list; a W recoiler's final descendants are boosted, into rows [``I_MOV0``,
@@ -1011,7 +1011,7 @@ def _split_photon(rec, ig, ir, kind, l_idx, leps, w_ev, scale, origin, over, par
     # As Pythia's pT2() and pT() (products, not CPython's ** 2) of the reference.
     pt2_g = rec.p[ig, 1] * rec.p[ig, 1] + rec.p[ig, 2] * rec.p[ig, 2]
     pt_g = _pt(rec, ig)
-    w_moved = np.empty(n_rec, np.int64)
+    w_moved = np.empty(n_rec if kind == RECOIL_W else 0, np.int64)
     n_wm = 0
     if kind == RECOIL_W:
         for j in range(n_rec):
@@ -1599,7 +1599,7 @@ def copy_record(rec, row, ir, mv_i, mv_p):  # type: ignore[no-untyped-def]
     out = _with_room(rec, 2 if kind == 0 else 3)
     if kind == 0:
         ig, i_rec = ir[I_RAD], ir[I_REC]
-        for j in range(ir[I_MOV0], ir[I_MOV1]):  # a W recoiler's decay products (sample H)
+        for j in range(ir[I_MOV0], ir[I_MOV1]):  # a W recoiler's decay products
             for c in range(4):
                 out.p[mv_i[j], c] = mv_p[j, c]
     else:

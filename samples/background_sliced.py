@@ -89,7 +89,8 @@ def check_sliced(process: str, slice_pt: float, hard_fraction: float, events: in
                              f"hard_fraction {hard_fraction} gives {n_hard} in sample H")
 
 
-#: Kinds of the splitting recoiler of sample H's photon (:func:`hard_photon_recoiler`).
+#: Kinds of a photon-splitting recoiler (:func:`hard_photon_recoiler`,
+#: :func:`shower_photon_recoiler`, :func:`photon_copies`).
 RECOIL_FINAL, RECOIL_INCOMING, RECOIL_W = 0, 1, 2
 
 
@@ -151,13 +152,19 @@ def split_tries(pg: Any, pr: Any, scale: float, over: int, *, rng: Any,
                 yield lid, sp, sp.weight / over
 
 
-def hard_photon_copies(ev: Any, ig: int, fl_all: list[Any], scale: float, over: int, *,
-                       rng: Any, alpha: Any) -> Any:
-    """Sample H's forced splittings of its hard-process photon ``ig`` (final copy), against
-    Pythia's recoiler for it (:func:`hard_photon_recoiler`): :func:`photon_copies`."""
-    rr = hard_photon_recoiler(ev, ig)
-    if rr is not None:
-        yield from photon_copies(ev, ig, *rr, fl_all, scale, over, rng=rng, alpha=alpha)
+def hard_photon(ev: Any) -> tuple[int, float] | None:
+    """Sample H's hard-process photon (status 23): (its final copy, its p_T at the hard
+    process, i.e. p̂_T, the scale of its splitting), or ``None`` if that copy is not a
+    final photon above ``PHOTON_PT_MIN_GEV``."""
+    from samples.background import PHOTON_PT_MIN_GEV
+
+    for j in range(ev.size()):
+        if abs(ev[j].status()) == 23 and ev[j].id() == 22:
+            ig = ev[j].iBotCopyId()
+            if ev[ig].isFinal() and ev[ig].pT() > PHOTON_PT_MIN_GEV:
+                return ig, ev[j].pT()
+            return None
+    return None
 
 
 def photon_copies(ev: Any, ig: int, ir: int, kind: int, fl_all: list[Any], scale: float,
@@ -476,35 +483,22 @@ def run_sliced_job(task: Any) -> Any:
                 hard_buf.append(len(buf))
         return fac
 
-    def split(ev: Any, ig: int, fl_all: list[Any], w_ev: float, iev: int, scale: float,
-              origin: int, over: int, part: int) -> None:
-        """Sample S: split final photon ``ig`` against :func:`shower_photon_recoiler`'s
-        choice (sample H: :func:`split_hard`)."""
-        rr = shower_photon_recoiler(ev, ig)
-        if rr is not None:
-            copies(ev, ig, rr[0], photon_copies(ev, ig, *rr, fl_all, scale, over, rng=rng,
-                                                alpha=alpha), w_ev, iev, scale, origin, part)
-
-    def split_hard(ev: Any, ig: int, fl_all: list[Any], w_ev: float, iev: int,
-                   scale: float, over: int) -> None:
-        """Sample H: split its hard-process photon against Pythia's recoiler for it."""
-        rr = hard_photon_recoiler(ev, ig)
-        if rr is not None:
-            copies(ev, ig, rr[0], photon_copies(ev, ig, *rr, fl_all, scale, over, rng=rng,
-                                                alpha=alpha), w_ev, iev, scale, ORIGIN_HARD, 1)
-
-    def copies(ev: Any, ig: int, ir: int, made: Any, w_ev: float, iev: int, scale: float,
-               origin: int, part: int) -> None:
-        """The copies ``made`` (:func:`photon_copies`) of one photon: filtered, recorded,
-        written."""
+    def split(ev: Any, ig: int, rr: tuple[int, int] | None, fl_all: list[Any], w_ev: float,
+              iev: int, scale: float, origin: int, over: int, part: int) -> None:
+        """Split final photon ``ig`` against recoiler ``rr`` = (index, kind) (sample S:
+        :func:`shower_photon_recoiler`; H: :func:`hard_photon_recoiler`): the copies of
+        :func:`photon_copies`, filtered, recorded, written."""
+        if rr is None:
+            return
         pt_g = ev[ig].pT()
-        for new, lid, sp, bias, moved in made:
+        for new, lid, sp, bias, moved in photon_copies(ev, ig, *rr, fl_all, scale, over,
+                                                       rng=rng, alpha=alpha):
             if not bg.passes_gen_filter(new):
                 continue
             fac = record(new, w_ev * bias, iev, bias, origin, pt_g, scale, part)
             if buf is not None and fac:
-                write_split_copy(buf, ev, ig, ir, lid, sp, w_ev * bias * fac, bias * fac, iev,
-                                 moved)
+                write_split_copy(buf, ev, ig, rr[0], lid, sp, w_ev * bias * fac, bias * fac,
+                                 iev, moved)
 
     def emit_split(ev: Any, i_lep: int, i_nu: int, em: Any, fl_all: list[Any], w_ev: float,
                    iev: int, origin: int = ORIGIN_FORCED_FSR) -> None:
@@ -626,7 +620,8 @@ def run_sliced_job(task: Any) -> Any:
                 continue  # in sample D
             if forced_q and origin == ORIGIN_FSR_OTHER and p.pT() > Q_PT_CUT:
                 continue  # in sample Q
-            split(ev, ig, fl_all, w_py, iev, scale, origin, task.oversample_soft, 0)
+            split(ev, ig, shower_photon_recoiler(ev, ig), fl_all, w_py, iev, scale, origin,
+                  task.oversample_soft, 0)
         if forced_fsr:
             for _ in range(task.fsr_emissions):
                 em = force_emit(p_lep, p_nu, m_lepton=m_wlep, rng=rng, alpha_em=alpha)
@@ -693,16 +688,12 @@ def run_sliced_job(task: Any) -> Any:
             if engine is not None:
                 engine.hard_event(ev, w_h, n_soft + k)
                 continue
-            ig, pt_hat = -1, 0.0
-            for j in range(ev.size()):
-                if abs(ev[j].status()) == 23 and ev[j].id() == 22:
-                    # The hard photon's p_T at the hard process (= pTHat) is its scale.
-                    ig, pt_hat = ev[j].iBotCopyId(), ev[j].pT()
-                    break
-            if ig < 0 or not ev[ig].isFinal() or ev[ig].pT() <= bg.PHOTON_PT_MIN_GEV:
+            hp = hard_photon(ev)
+            if hp is None:
                 continue
-            split_hard(ev, ig, bg._final_leptons(ev), w_h, n_soft + k, pt_hat,
-                       task.oversample)
+            ig, pt_hat = hp
+            split(ev, ig, hard_photon_recoiler(ev, ig), bg._final_leptons(ev), w_h, n_soft + k,
+                  pt_hat, ORIGIN_HARD, task.oversample, 1)
         sigma_h_mb, sigma_h_err_mb = ph.infoPython().sigmaGen(), ph.infoPython().sigmaErr()
     else:
         sigma_h_mb = sigma_h_err_mb = 0.0
