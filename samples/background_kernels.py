@@ -53,11 +53,19 @@ from samples.background_fsr import PT_MIN_CHG_Q, PT_MIN_GEV, Q_PT_CUT, X_CUT
 from samples.background_sliced import RECOIL_FINAL, RECOIL_INCOMING, RECOIL_W
 from samples.background_wdecay import resampled_momenta
 from samples.cpython_math import hypot, sq
-from samples.nanoaod_kernels import event_columns_cached
+from samples.jit import JIT, LEAF
+from samples.nanoaod_kernels import (
+    FINAL_HADRON,
+    FINAL_LEPTON,
+    column_outputs,
+    column_plan,
+    event_columns,
+    plan_columns_into,
+)
 from samples.pcg64 import random as _rand
 from samples.pythia_record import Record, _copy_particles, bot_copy_id, is_ancestor, top_copy_id
 
-_JIT = {"cache": True, "nogil": True}
+_JIT, _LEAF = JIT, LEAF
 
 # Photon origins (samples.background_sliced.ORIGIN_*).
 ORIGIN_HARD, ORIGIN_ISR, ORIGIN_FSR_LEPTON, ORIGIN_FSR_OTHER = 0, 1, 2, 3
@@ -86,7 +94,7 @@ _CORE_E_PT, _CORE_MU_PT, _CORE_ETA, _CORE_LEAD = 3.5, 1.8, 4.0, 20.0
 # ----------------------------------------------------------------------------- numerics
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def alpha_em(q2, tab):  # type: ignore[no-untyped-def]
     """Pythia's ``AlphaEM::alphaEM(scale2)`` (src/StandardModel.cc, 8.317): fixed for
     order 0 (α(0)) and −1 (α(m_Z)); else first-order running with thresholds. ``tab`` from
@@ -136,7 +144,7 @@ def checked_alpha_em_table(pythia) -> np.ndarray:  # type: ignore[no-untyped-def
     return tab
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def boost(p, bx, by, bz):  # type: ignore[no-untyped-def]
     """``samples.background_forced._boost``: ``p`` boosted by velocity (bx, by, bz)."""
     b2 = bx * bx + by * by + bz * bz
@@ -151,17 +159,17 @@ def boost(p, bx, by, bz):  # type: ignore[no-untyped-def]
             p[3] + g2 * bp * bz + g * bz * p[0])
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _m2(p):  # type: ignore[no-untyped-def]
     return p[0] * p[0] - p[1] * p[1] - p[2] * p[2] - p[3] * p[3]
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _add(a, b):  # type: ignore[no-untyped-def]
     return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3])
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _basis(n0, n1, n2):  # type: ignore[no-untyped-def]
     """Unit vectors e1, e2 orthogonal to n (the construction of the Python kernels)."""
     if abs(n0) < 0.9:
@@ -174,12 +182,12 @@ def _basis(n0, n1, n2):  # type: ignore[no-untyped-def]
     return e10, e11, e12
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _cross(n0, n1, n2, e10, e11, e12):  # type: ignore[no-untyped-def]
     return (n1 * e12 - n2 * e11, n2 * e10 - n0 * e12, n0 * e11 - n1 * e10)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _tilted(n0, n1, n2, along, across, u_phi):  # type: ignore[no-untyped-def]
     """along·n + across·(cos φ e1 + sin φ e2), φ = 2π u_phi, (e1, e2) the unit frame of
     :func:`_basis` normalised with ``sq`` (the photon of the forced emissions: longitudinal
@@ -204,7 +212,7 @@ _NS_THR2 = tuple(t**2 for t in _NS_THR)
 _NS_CHG2 = (1.0, 1.0, 1.0, 11.0 / 3.0)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def no_split_probability(scale_gev, pt_gev, alpha):  # type: ignore[no-untyped-def]
     """``samples.background_forced.no_split_probability`` (approximate Sudakov factor).
     The squares ``scale**2``, ``pt**2`` and of the thresholds are evaluated once (the
@@ -226,7 +234,7 @@ def no_split_probability(scale_gev, pt_gev, alpha):  # type: ignore[no-untyped-d
 _ZERO4 = (0.0, 0.0, 0.0, 0.0)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def force_split(photon, recoiler, scale_gev, m_lepton, rng, atab,  # type: ignore[no-untyped-def]
                 m_min_gev=M_MIN_PAIR_GEV, m_max_gev=M_MAX_GAMMA_GEV, sudakov=True):
     """``samples.background_forced.force_split`` (Pythia's γ → ℓ⁺ℓ⁻ kernel of
@@ -304,7 +312,7 @@ def force_split(photon, recoiler, scale_gev, m_lepton, rng, atab,  # type: ignor
 # ----------------------------------------------------------------------------- ℓ → ℓγ, q → qγ
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def photon_fraction(lepton, photon, recoiler):  # type: ignore[no-untyped-def]
     """``samples.background_fsr.photon_fraction``: x = 2E_γ/M in the ℓ + γ + recoiler frame."""
     P = (lepton[0] + photon[0] + recoiler[0], lepton[1] + photon[1] + recoiler[1],
@@ -316,7 +324,7 @@ def photon_fraction(lepton, photon, recoiler):  # type: ignore[no-untyped-def]
     return 2.0 * e / math.sqrt(m2)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def force_emit(lepton, recoiler, m_lepton, rng, atab, x_cut=X_CUT,  # type: ignore[no-untyped-def]
                me_correction=True, charge2=1.0, pt_min=PT_MIN_GEV, photon_pt_min=0.0):
     """``samples.background_fsr.force_emit`` (forced W-lepton photon emission, quasi-
@@ -386,7 +394,7 @@ def force_emit(lepton, recoiler, m_lepton, rng, atab, x_cut=X_CUT,  # type: igno
             boost(r_rf, bx, by, bz))
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def force_emit_quark(quark, recoiler, m_quark, m_rec, rec_incoming,  # type: ignore[no-untyped-def]
                      charge2, pt_max, rng, atab, photon_pt_min=Q_PT_CUT,
                      pt_min=PT_MIN_CHG_Q):
@@ -476,34 +484,34 @@ def force_emit_quark(quark, recoiler, m_quark, m_rec, rec_incoming,  # type: ign
 # ----------------------------------------------------------------------------- event history
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _p4(rec, i):  # type: ignore[no-untyped-def]
     return (rec.p[i, 0], rec.p[i, 1], rec.p[i, 2], rec.p[i, 3])
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _pt(rec, i):  # type: ignore[no-untyped-def]
     """Pythia's ``Particle::pT()`` (``Vec4::pT``: sqrt(px² + py²))."""
     return math.sqrt(rec.p[i, 1] * rec.p[i, 1] + rec.p[i, 2] * rec.p[i, 2])
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _vdot(rec, i, p):  # type: ignore[no-untyped-def]
     """Pythia's ``Vec4 * Vec4`` of particle ``i`` with ``p`` (tt·tt − xx·xx − yy·yy − zz·zz)."""
     return rec.p[i, 0] * p[0] - rec.p[i, 1] * p[1] - rec.p[i, 2] * p[2] - rec.p[i, 3] * p[3]
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def top_copy(rec, i):  # type: ignore[no-untyped-def]
     return top_copy_id(i, rec.id, rec.status, rec.mother1, rec.mother2)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def bot_copy(rec, i):  # type: ignore[no-untyped-def]
     return bot_copy_id(i, rec.id, rec.status, rec.mother1, rec.daughter1, rec.daughter2)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def fsr_radiator_final(rec, ig):  # type: ignore[no-untyped-def]
     """``samples.background._fsr_radiator_final`` (−1 for None)."""
     top = top_copy(rec, ig)
@@ -520,7 +528,7 @@ def fsr_radiator_final(rec, ig):  # type: ignore[no-untyped-def]
     return -1
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def photon_recoiler(rec, ig):  # type: ignore[no-untyped-def]
     """``samples.background._recoiler``: the final copy of a final-state-shower photon's
     radiator; else the final charged particle j ≠ ``ig`` with the smallest positive
@@ -542,7 +550,7 @@ def photon_recoiler(rec, ig):  # type: ignore[no-untyped-def]
     return best
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def photon_origin(rec, ig):  # type: ignore[no-untyped-def]
     """``samples.background_sliced.photon_origin``: (origin code, first copy's scale)."""
     top = top_copy(rec, ig)
@@ -557,7 +565,7 @@ def photon_origin(rec, ig):  # type: ignore[no-untyped-def]
     return ORIGIN_FSR_OTHER, rec.scale[top]
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def w_decay_final(rec):  # type: ignore[no-untyped-def]
     """``samples.background_sliced._w_decay_final``: final copies (ℓ, ν) of the last W's
     decay products; (−1, −1) without a W."""
@@ -570,7 +578,7 @@ def w_decay_final(rec):  # type: ignore[no-untyped-def]
     return -1, -1
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def latest_copy_before(rec, i, limit):  # type: ignore[no-untyped-def]
     """``samples.background_fsr._latest_copy_before``."""
     j = top_copy(rec, i)
@@ -582,7 +590,7 @@ def latest_copy_before(rec, i, limit):  # type: ignore[no-untyped-def]
             return j
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _side_chain(rec, i_hard_in, out):  # type: ignore[no-untyped-def]
     """``samples.background_fsr._side_chain`` into ``out``; returns its length."""
     n, i = 0, i_hard_in
@@ -594,7 +602,7 @@ def _side_chain(rec, i_hard_in, out):  # type: ignore[no-untyped-def]
     return n
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _in(a, n, v):  # type: ignore[no-untyped-def]
     for k in range(n):
         if a[k] == v:
@@ -775,12 +783,12 @@ def quark_copy_segments(rec, i_final, pt_min=PT_MIN_CHG_Q):  # type: ignore[no-u
 # samples.background.
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def lepton_pt(lep, k):  # type: ignore[no-untyped-def]
     return hypot(lep[k, 2], lep[k, 3])
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def lepton_eta(lep, k):  # type: ignore[no-untyped-def]
     pt = lepton_pt(lep, k)
     if pt == 0.0:
@@ -788,7 +796,7 @@ def lepton_eta(lep, k):  # type: ignore[no-untyped-def]
     return math.asinh(lep[k, 4] / pt)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _pair_mass(lep, a, b):  # type: ignore[no-untyped-def]
     e = lep[a, 1] + lep[b, 1]
     x = lep[a, 2] + lep[b, 2]
@@ -797,7 +805,7 @@ def _pair_mass(lep, a, b):  # type: ignore[no-untyped-def]
     return math.sqrt(max(0.0, e * e - x * x - y * y - z * z))
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def lepton_kinematics(lep, n, pt, eta):  # type: ignore[no-untyped-def]
     """p_T and η (``samples.background._pt`` / ``_eta``) of the first ``n`` rows, computed
     once per copy for the filter, the preselection and the loose pairs."""
@@ -806,7 +814,7 @@ def lepton_kinematics(lep, n, pt, eta):  # type: ignore[no-untyped-def]
         eta[i] = math.copysign(1e9, lep[i, 4]) if pt[i] == 0.0 else math.asinh(lep[i, 4] / pt[i])
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _filter(pt, eta, n):  # type: ignore[no-untyped-def]
     k = 0
     for i in range(n):
@@ -815,7 +823,7 @@ def _filter(pt, eta, n):  # type: ignore[no-untyped-def]
     return k >= _FILTER_N
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _core(lep, n, pt, eta):  # type: ignore[no-untyped-def]
     """``samples.background.core_copy`` (p_T, η from :func:`lepton_kinematics`)."""
     k = 0
@@ -836,7 +844,7 @@ def core_copy(lep, n):  # type: ignore[no-untyped-def]
     return _core(lep, n, pt, eta)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _preselection(lep, n, pt, eta):  # type: ignore[no-untyped-def]
     g0 = g1 = g2 = -1
     ng = 0
@@ -869,7 +877,7 @@ def _preselection(lep, n, pt, eta):  # type: ignore[no-untyped-def]
     return True, m, pt[g0], 0 if abs(lep[a, 0]) == 11 else 1
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _loose_pair(lep, n, pt, eta, flavour):  # type: ignore[no-untyped-def]
     for i in range(n):
         if not (abs(lep[i, 0]) == flavour and pt[i] > 1.0 and abs(eta[i]) < 2.5):
@@ -933,12 +941,12 @@ def _final_leptons(rec):  # type: ignore[no-untyped-def]
     return idx, lep
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _set4(row, col, p):  # type: ignore[no-untyped-def]
     row[col], row[col + 1], row[col + 2], row[col + 3] = p[0], p[1], p[2], p[3]
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _set_lep(new, k, lid, p):  # type: ignore[no-untyped-def]
     new[k, 0] = lid
     new[k, 1], new[k, 2], new[k, 3], new[k, 4] = p[0], p[1], p[2], p[3]
@@ -956,7 +964,7 @@ def _grow(f, i, k):  # type: ignore[no-untyped-def]
     return f2, i2
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _record(f, irow, k, new, n, pt, eta, w, bias, origin, pt_g, scale, part, tot):  # type: ignore[no-untyped-def]
     """``record`` of ``run_sliced_job`` for a copy that passed the generation filter (its
     leptons ``new``, with ``pt``/``eta`` from :func:`lepton_kinematics`): loose pairs into
@@ -1213,7 +1221,7 @@ def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  #
     return f, irow, k, mv_i, mv_p, n_mv
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _w_leptons(rec, forced_fsr):  # type: ignore[no-untyped-def]
     """(ℓ index, ν index, p_ℓ, p_ν) of the W decay for the forced-emission methods."""
     if not forced_fsr:
@@ -1578,52 +1586,73 @@ def _with_room(rec, extra):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_JIT)
-def _append(rec, j, pid, status, mother1, p4, mass, scale):  # type: ignore[no-untyped-def]
-    """``Event::append(id, status, mother1, 0, 0, 0, 0, 0, px, py, pz, e, m)`` into the
-    zeroed entry ``j`` (then ``scale(scale)``); chargeType of e/μ/γ from the id."""
-    rec.id[j], rec.status[j], rec.mother1[j] = pid, status, mother1
-    for c in range(4):
-        rec.p[j, c] = p4[c]
-    rec.m[j], rec.scale[j] = mass, scale
-    rec.ctype[j] = 0 if pid == 22 else (-3 if pid > 0 else 3)
-
-
-@numba.njit(**_JIT)
 def copy_record(rec, row, ir, mv_i, mv_p):  # type: ignore[no-untyped-def]
     """The record of one written copy: the edits that ``write_split_copy``,
     ``write_lepton_emission_copy`` and ``write_quark_emission_copy`` (samples.
     background_sliced, via ``samples.background._apply_split``) make to the Pythia event,
     applied to a copy of ``rec`` (float row ``row``, int row ``ir`` of the event kernels)."""
+    out = _with_room(rec, 2 if ir[I_KIND] == 0 else 3)
+    _edit_copy(out, len(rec.id), row, ir, mv_i, mv_p)
+    return out
+
+
+@numba.njit(**_LEAF)
+def _edit_copy(out, n, row, ir, mv_i, mv_p):  # type: ignore[no-untyped-def]
+    """Apply the edits of :func:`copy_record` in place to ``out``: a record whose first
+    ``n`` entries are the event's and whose entries ``n``, ``n + 1`` (, ``n + 2``) are
+    zeroed room for the appended ones. Returns (entries used, the edited base photon of a
+    splitting copy or −1)."""
     kind, lid = ir[I_KIND], ir[I_LID]
-    n = len(rec.id)
-    out = _with_room(rec, 2 if kind == 0 else 3)
+    n_used = n + (2 if kind == 0 else 3)
+    p = out.p
+    edited = -1
     if kind == 0:
         ig, i_rec = ir[I_RAD], ir[I_REC]
+        edited = ig
         for j in range(ir[I_MOV0], ir[I_MOV1]):  # a W recoiler's decay products
             for c in range(4):
-                out.p[mv_i[j], c] = mv_p[j, c]
+                p[mv_i[j], c] = mv_p[j, c]
     else:
         if kind == 1:
             for c in range(4):
-                out.p[ir[I_RAD], c] = row[C_REC + c]
-                out.p[ir[I_NU], c] = row[C_NU + c]
+                p[ir[I_RAD], c] = row[C_REC + c]
+                p[ir[I_NU], c] = row[C_NU + c]
         else:
             for j in range(ir[I_MOV0], ir[I_MOV1]):
                 for c in range(4):
-                    out.p[mv_i[j], c] = mv_p[j, c]
+                    p[mv_i[j], c] = mv_p[j, c]
         ig, i_rec = n, ir[I_REC]
-        _append(out, ig, 22, 51, ir[I_RAD], row[C_PHOTON:C_PHOTON + 4], 0.0, row[C_PTEVOL])
-    i1 = len(out.id) - 2
+    i1 = n_used - 2
     mlep = M_ELECTRON_GEV if abs(lid) == 11 else M_MUON_GEV
-    _append(out, i1, lid, 91, ig, row[C_LM:C_LM + 4], mlep, 0.0)
-    _append(out, i1 + 1, -lid, 91, ig, row[C_LP:C_LP + 4], mlep, 0.0)
+    # Event::append(id, status, mother1, 0, 0, 0, 0, 0, p, m) (then scale(...)) of the
+    # emitted photon (kinds 1, 2) and the pair; chargeType of e/μ/γ from the id.
+    for j in range(n, n_used):
+        if j < i1:
+            pid, status, mother, c0, mass, scale = 22, 51, ir[I_RAD], C_PHOTON, 0.0, row[C_PTEVOL]
+        elif j == i1:
+            pid, status, mother, c0, mass, scale = lid, 91, ig, C_LM, mlep, 0.0
+        else:
+            pid, status, mother, c0, mass, scale = -lid, 91, ig, C_LP, mlep, 0.0
+        out.id[j], out.status[j], out.mother1[j] = pid, status, mother
+        for c in range(4):
+            p[j, c] = row[c0 + c]
+        out.m[j], out.scale[j] = mass, scale
+        out.ctype[j] = 0 if pid == 22 else (-3 if pid > 0 else 3)
     for c in range(4):
-        out.p[ig, c] = row[C_GSTAR + c]
-        out.p[i_rec, c] = row[C_REC + c]
+        p[ig, c] = row[C_GSTAR + c]
+        p[i_rec, c] = row[C_REC + c]
     out.m[ig] = row[C_MPAIR]
     out.status[ig] = -91
     out.daughter1[ig], out.daughter2[ig] = i1, i1 + 1
-    return out
+    return n_used, edited
+
+
+@numba.njit(**_JIT)
+def _trimmed(rec, n):  # type: ignore[no-untyped-def]
+    """The first ``n`` entries of ``rec`` (views)."""
+    return Record(rec.id[:n], rec.status[:n], rec.mother1[:n], rec.mother2[:n],
+                  rec.daughter1[:n], rec.daughter2[:n], rec.p[:n], rec.m[:n], rec.scale[:n],
+                  rec.ctype[:n], rec.hadron[:n], rec.v[:n])
 
 
 @numba.njit(**_JIT)
@@ -1633,39 +1662,72 @@ def copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg):  # type: ignore[no-untype
     ints, ChargedHadron floats, pdgIds, per-copy counts (k, 4) of these four collections,
     MET (k, 2), GenVtx (k, 3)). Copy c is made from the record with momenta ``ps[cfg[c]]``
     (the decay configurations of :func:`soft_event_decays`; one, ``rec.p``, for
-    sample H)."""
+    sample H).
+
+    The copies are edited in place in one scratch record, and what the columns need from
+    the history (pruning classes, ancestry, statusFlags) is computed once per event
+    (:func:`samples.nanoaod_kernels.column_plan`): a copy then costs its ~20 written
+    entries, not the ~50–100 of the record. A splitting copy whose photon has descendants
+    (never seen) takes the per-record path."""
     k = len(f)
-    cap = len(rec.id) + 3
-    gen_f, gen_i = np.empty((k * cap, 7)), np.empty((k * cap, 4), np.int64)
-    ele_f, ele_i = np.empty((k * cap, 6)), np.empty((k * cap, 3), np.int64)
-    mu_f, mu_i = np.empty((k * cap, 6)), np.empty((k * cap, 3), np.int64)
-    had_f, had_i = np.empty((k * cap, 3)), np.empty(k * cap, np.int64)
+    n = len(rec.id)
+    cap = n + 3
+    work = _with_room(rec, 3)
+    plan = column_plan(work, n, 8 * n)
+    # Room per copy: its candidates, the edited photon and the appended entries (tight:
+    # these arrays are allocated per event and live until the buffer's next flush).
+    n_lep = n_had = 0
+    for i in plan.cand:
+        n_lep += (plan.cls[i] & FINAL_LEPTON) != 0
+        n_had += (plan.cls[i] & FINAL_HADRON) != 0
+    gen_f, gen_i, ele_f, ele_i, mu_f, mu_i, had_f, had_i = column_outputs(
+        k * (len(plan.cand) + 4), k * (n_lep + 2), k * n_had)
     counts = np.zeros((k, 4), np.int64)
     met, vtx = np.empty((k, 2)), np.empty((k, 3))
     o = np.zeros(4, np.int64)
-    n_base = len(rec.id)
-    flags = np.full(n_base, -1, np.int64)
     for c in range(k):
-        rec_c = _with_p(rec, ps[cfg[c]])
-        # Flags of the unedited entries are shared by all copies (event_columns_cached);
-        # a splitting copy (kind 0) changes the status and daughters of its photon.
-        changed = irow[c, I_RAD] if irow[c, I_KIND] == 0 else -1
-        cols = event_columns_cached(copy_record(rec_c, f[c], irow[c], mv_i, mv_p), flags,
-                                    n_base, changed)
-        gf, gi, ef, ei, uf, ui, hf, hi, mt, vx = cols
-        for a, (xf, xi, of, oi) in enumerate(((gf, gi, gen_f, gen_i), (ef, ei, ele_f, ele_i),
-                                              (uf, ui, mu_f, mu_i))):
-            m = len(xf)
-            of[o[a]:o[a] + m] = xf
-            oi[o[a]:o[a] + m] = xi
-            counts[c, a] = m
-            o[a] += m
-        m = len(hf)
-        had_f[o[3]:o[3] + m] = hf
-        had_i[o[3]:o[3] + m] = hi
-        counts[c, 3] = m
-        o[3] += m
+        work.p[:n] = ps[cfg[c]]
+        n_used, edited = _edit_copy(work, n, f[c], irow[c], mv_i, mv_p)
+        if edited >= 0 and plan.has_child[edited]:
+            cols = event_columns(_trimmed(work, n_used))
+            for a, (xf, xi, of, oi) in enumerate(((cols[0], cols[1], gen_f, gen_i),
+                                                  (cols[2], cols[3], ele_f, ele_i),
+                                                  (cols[4], cols[5], mu_f, mu_i))):
+                m = len(xf)
+                of[o[a]:o[a] + m] = xf
+                oi[o[a]:o[a] + m] = xi
+                counts[c, a] = m
+                o[a] += m
+            m = len(cols[6])
+            had_f[o[3]:o[3] + m] = cols[6]
+            had_i[o[3]:o[3] + m] = cols[7]
+            counts[c, 3] = m
+            o[3] += m
+            mt, vx = cols[8], cols[9]
+        else:
+            # The edited entries' history: that of a splitting copy (kind 0) is fixed by
+            # its photon and lepton id, that of an emission copy by its radiator and id.
+            lid = irow[c, I_LID]
+            key = ((1 if edited >= 0 else 0) * n + irow[c, I_RAD]) * 4 + (
+                (0 if abs(lid) == 11 else 2) + (0 if lid > 0 else 1))
+            nums, mt, vx = plan_columns_into(work, n_used, plan, edited, key, gen_f, gen_i,
+                                             ele_f, ele_i, mu_f, mu_i, had_f, had_i, o)
+            for a in range(4):
+                counts[c, a] = nums[a]
         met[c, 0], met[c, 1] = mt
         vtx[c, 0], vtx[c, 1], vtx[c, 2] = vx
+        # Undo the edits (in this loop: a compiled helper taking the two records would
+        # cost ~1 µs per copy in reference counting).
+        if edited >= 0:
+            work.status[edited] = rec.status[edited]
+            work.daughter1[edited], work.daughter2[edited] = (rec.daughter1[edited],
+                                                              rec.daughter2[edited])
+            work.m[edited] = rec.m[edited]
+        for j in range(n, cap):
+            work.id[j] = work.status[j] = work.mother1[j] = work.mother2[j] = 0
+            work.daughter1[j] = work.daughter2[j] = work.ctype[j] = 0
+            work.m[j] = work.scale[j] = 0.0
+            for q in range(4):
+                work.p[j, q] = 0.0
     return (gen_f[:o[0]], gen_i[:o[0]], ele_f[:o[1]], ele_i[:o[1]], mu_f[:o[2]], mu_i[:o[2]],
             had_f[:o[3]], had_i[:o[3]], counts, met, vtx)

@@ -47,15 +47,16 @@ import math
 import numba
 import numpy as np
 
+from samples.jit import JIT, LEAF
 from samples.pcg64 import random as _rand
 from samples.pythia_record import is_ancestor
 
-_JIT = {"cache": True, "nogil": True}
+_JIT, _LEAF = JIT, LEAF
 #: ``Sigma1ffbar2W::weightDecay``'s maximum (its ``wtMax``).
 WT_MAX = 4.0
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def pythia_bst_velocity(p1, p2):  # type: ignore[no-untyped-def]
     """Velocity of ``RotBstMatrix::bst(p1, p2)`` (Pythia 8 Basics.cc): the pure boost
     taking ``p1`` to ``p2`` (equal masses); four-vectors (E, px, py, pz)."""
@@ -67,7 +68,7 @@ def pythia_bst_velocity(p1, p2):  # type: ignore[no-untyped-def]
     return bx * fac, by * fac, bz * fac
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _boost(p, bx, by, bz):  # type: ignore[no-untyped-def]
     """``samples.background_kernels.boost`` for array rows as well as tuples (that one returns
     its argument unboosted, so it needs tuples; and it cannot be imported here: the kernels
@@ -82,7 +83,7 @@ def _boost(p, bx, by, bz):  # type: ignore[no-untyped-def]
             p[2] + g2 * bp * by + g * by * p[0], p[3] + g2 * bp * bz + g * bz * p[0])
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def decay_frame(rec):  # type: ignore[no-untyped-def]
     """The W-decay frame of a Pythia ``ffbar2W`` event record ``rec``
     (:class:`samples.pythia_record.Record`): (index of the last W copy, of its first
@@ -111,27 +112,27 @@ def decay_frame(rec):  # type: ignore[no-untyped-def]
     return iw, d1, bx, by, bz, bz0, eps, beta, (r1 - r2) ** 2
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def to_hard_frame(p, bx, by, bz, bz0):  # type: ignore[no-untyped-def]
     """Lab four-vector → the hard-process W rest frame (T⁻¹ = B_z⁻¹ Λ⁻¹)."""
     q = _boost(p, -bx, -by, -bz)
     return _boost(q, 0.0, 0.0, -bz0)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def from_hard_frame(q, bx, by, bz, bz0):  # type: ignore[no-untyped-def]
     """Hard-process W rest frame → lab (T = Λ B_z)."""
     p = _boost(q, 0.0, 0.0, bz0)
     return _boost(p, bx, by, bz)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def decay_weight(cos_t, eps, beta, dr2):  # type: ignore[no-untyped-def]
     """``Sigma1ffbar2W::weightDecay`` (before its division by ``wtMax`` = 4)."""
     return (1.0 + beta * eps * cos_t) ** 2 - dr2
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def draw_cos_theta(eps, beta, dr2, st):  # type: ignore[no-untyped-def]
     """cos θ of f(6) to +z drawn from :func:`decay_weight` (accept–reject against
     ``WT_MAX``, as Pythia; two uniforms of the PCG64 state ``st`` per try)."""
@@ -141,7 +142,7 @@ def draw_cos_theta(eps, beta, dr2, st):  # type: ignore[no-untyped-def]
             return c
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _rotate(v0, v1, v2, n, m):  # type: ignore[no-untyped-def]
     """The rotation taking unit vector n to unit vector m (about n × m), applied to v."""
     c = n[0] * m[0] + n[1] * m[1] + n[2] * m[2]
@@ -208,7 +209,7 @@ def resampled_momenta(rec, n_new, st):  # type: ignore[no-untyped-def]
     return out, cos_new
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def hard_frame_cos_theta(rec):  # type: ignore[no-untyped-def]
     """ε · cos θ of f(6) in the hard frame (for tests and validation); NaN without W."""
     iw, d1, bx, by, bz, bz0, eps, _beta, _dr2 = decay_frame(rec)

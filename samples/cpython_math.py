@@ -16,7 +16,9 @@ import numba
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-_JIT = {"cache": True, "nogil": True}
+from samples.jit import JIT, LEAF
+
+_JIT, _LEAF = JIT, LEAF
 
 
 @intrinsic
@@ -34,7 +36,7 @@ def _libm_pow(typingctx, x, y):  # type: ignore[no-untyped-def]
     return sig, codegen
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def sq(x):  # type: ignore[no-untyped-def]
     """``x ** 2`` exactly as CPython evaluates it for a float: libm ``pow(x, 2.0)``, which
     differs from ``x * x`` in the last bit for ~0.1% of the values (glibc's pow is not
@@ -42,14 +44,14 @@ def sq(x):  # type: ignore[no-untyped-def]
     return _libm_pow(x, 2.0)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _split27(x):  # type: ignore[no-untyped-def]
     t = x * 134217729.0  # Veltkamp splitting, 2**27 + 1
     hi = t - (t - x)
     return hi, x - hi
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _dl_mul(x, y):  # type: ignore[no-untyped-def]
     """Exact product x·y = hi + lo (Dekker)."""
     xh, xl = _split27(x)
@@ -60,7 +62,7 @@ def _dl_mul(x, y):  # type: ignore[no-untyped-def]
     return z, p - z + q + xl * yl
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def hypot(x, y):  # type: ignore[no-untyped-def]
     """``math.hypot(x, y)`` of CPython 3.11 (``vector_norm`` in Modules/mathmodule.c:
     lossless scaling, compensated sum of squares, one differential correction), so

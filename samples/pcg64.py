@@ -20,6 +20,10 @@ from typing import Any
 import numba
 import numpy as np
 
+from samples.jit import JIT, LEAF
+
+_JIT, _LEAF = JIT, LEAF
+
 _MULT_HI = np.uint64(0x2360ED051FC65DA4)
 _MULT_LO = np.uint64(0x4385DF649FCCF645)
 _M32 = np.uint64(0xFFFFFFFF)
@@ -50,7 +54,7 @@ def restore(gen: np.random.Generator, state: np.ndarray) -> None:
     gen.bit_generator.state = st
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**_LEAF)
 def _mulhi(a, b):  # type: ignore[no-untyped-def]
     """High 64 bits of the 128-bit product of two uint64."""
     a_lo, a_hi = a & _M32, a >> _U32
@@ -62,7 +66,7 @@ def _mulhi(a, b):  # type: ignore[no-untyped-def]
     return a_hi * b_hi + (p1 >> _U32) + (p2 >> _U32) + (mid >> _U32)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**_LEAF)
 def next_uint64(st):  # type: ignore[no-untyped-def]
     """One step of numpy's PCG64 (``pcg64_random_r``) on the state array ``st``."""
     s_hi, s_lo, i_hi, i_lo = st[0], st[1], st[2], st[3]
@@ -76,7 +80,7 @@ def next_uint64(st):  # type: ignore[no-untyped-def]
     return (x >> rot) | (x << ((_U64 - rot) & _U63))
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**_LEAF)
 def random(st):  # type: ignore[no-untyped-def]
     """``Generator.random()``: a double in [0, 1) (``next_double``: (u64 >> 11)·2⁻⁵³)."""
     return np.float64(next_uint64(st) >> _U11) * (1.0 / 9007199254740992.0)

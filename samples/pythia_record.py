@@ -35,6 +35,10 @@ import numpy as np
 from numba.core import types
 from numba.extending import intrinsic
 
+from samples.jit import JIT, LEAF
+
+_JIT, _LEAF = JIT, LEAF
+
 log = logging.getLogger(__name__)
 
 #: Byte offsets in ``Pythia8::Particle`` (Pythia 8.317, x86-64) of the int fields read.
@@ -106,7 +110,7 @@ _int32_pointer = _pointer_intrinsic(types.int32)
 _float64_pointer = _pointer_intrinsic(types.float64)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**_JIT)
 def _copy_particles(addr, n, size, keys, ctypes_, hadrons):  # type: ignore[no-untyped-def]
     """Copy the fields of :data:`INT_FIELDS` / :data:`FLOAT_FIELDS` of ``n`` particles of
     ``size`` bytes from address ``addr``; ``chargeType``/``isHadron`` from the id table.
@@ -140,7 +144,7 @@ def _copy_particles(addr, n, size, keys, ctypes_, hadrons):  # type: ignore[no-u
     return iv[0], iv[1], iv[2], iv[3], iv[4], iv[5], p, m, scale, ct, had, v, miss
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**_LEAF)
 def _lookup(ids, keys, ctypes_, hadrons, out_ct, out_had):  # type: ignore[no-untyped-def]
     """out = table values of ``ids`` (binary search in sorted ``keys``); number of misses."""
     miss = 0
@@ -283,7 +287,7 @@ def records_equal(a: Record, b: Record) -> bool:
 # iBotCopyId with simplify = false, isAncestor) on the arrays of a Record.
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**_LEAF)
 def mother_list(i, status, m1, m2):  # type: ignore[no-untyped-def]
     """``Particle::motherList()``: (number, first, second) of the mothers of ``i`` (a
     fragmentation range is not needed here and returned as its two ends)."""
@@ -298,7 +302,7 @@ def mother_list(i, status, m1, m2):  # type: ignore[no-untyped-def]
     return 2, min(a, b), max(a, b)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**_LEAF)
 def top_copy_id(i, ids, status, m1, m2):  # type: ignore[no-untyped-def]
     """``Particle::iTopCopyId()``: trace up through the mothers of the same id; stop at an
     ambiguity (two mothers of that id) or when none has it."""
@@ -330,7 +334,7 @@ def top_copy_id(i, ids, status, m1, m2):  # type: ignore[no-untyped-def]
         up = nxt
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**_LEAF)
 def bot_copy_id(i, ids, status, m1, d1, d2):  # type: ignore[no-untyped-def]
     """``Particle::iBotCopyId()``: trace down through the daughters of the same id (the
     daughter list of ``Particle::daughterList``, beams included); stop at an ambiguity."""
@@ -374,7 +378,7 @@ def bot_copy_id(i, ids, status, m1, d1, d2):  # type: ignore[no-untyped-def]
         dn = nxt
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**_LEAF)
 def is_ancestor(i, anc, status, m1, m2):  # type: ignore[no-untyped-def]
     """``Particle::isAncestor(anc)`` of particle ``i``."""
     up = i
