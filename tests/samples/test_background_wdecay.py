@@ -275,3 +275,41 @@ def test_shared_status_flags_equal_the_per_copy_ones(events):
             np.testing.assert_array_equal(got[a], want)
         kinds.update(irow[:, K.I_KIND].tolist())
     assert kinds == {0, 1, 2}
+
+
+def test_copies_columns_of_an_edited_entry_with_descendants_take_the_per_record_path(events):
+    """copies_columns shares the per-event history (samples.nanoaod_kernels.column_plan)
+    only when the edited photon of a splitting copy has no descendants; otherwise the copy
+    takes the per-record path. Copies pointed at the W (status -22, with descendants; its
+    status and daughters then change) still give every copy's own event_columns. (No record
+    was found where the shared path itself would differ: this checks the per-record path's
+    bookkeeping, which is otherwise never taken.)"""
+    import pythia8mc
+
+    from samples import background_kernels as K
+    from samples.nanoaod_kernels import event_columns
+
+    atab = K.alpha_em_table(pythia8mc.Pythia("", False).settings)
+    sts = [pcg64.state_of(np.random.default_rng(s)) for s in (31, 32, 33)]
+    tot = np.zeros(K.N_TOTALS)
+    n_checked = 0
+    for rec, _rows in events:
+        f, irow, mv_i, mv_p, cfg, ps = K.soft_event_decays(
+            rec, 2, sts[2], 1.0, 5.0, 4, True, True, 6, 2, 0.1057, sts[0], sts[1], atab, tot)
+        parents = [i for i in range(1, len(rec.id)) if rec.status[i] == -22
+                   and rec.daughter1[i] > 0]
+        if not len(f) or not parents:
+            continue
+        irow = irow.copy()  # every copy a splitting copy of that entry
+        irow[:, K.I_KIND], irow[:, K.I_RAD] = 0, parents[-1]
+        irow[:, K.I_MOV0] = irow[:, K.I_MOV1] = 0
+        got = K.copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg)
+        ref = [event_columns(K.copy_record(rec._replace(p=ps[cfg[c]]), f[c], irow[c], mv_i,
+                                           mv_p)) for c in range(len(f))]
+        for a in range(8):
+            np.testing.assert_array_equal(got[a], np.concatenate([r[a] for r in ref]))
+        np.testing.assert_array_equal(got[9], np.array([r[8] for r in ref]))
+        n_checked += len(f)
+        if n_checked > 20:
+            break
+    assert n_checked > 20
