@@ -1672,6 +1672,10 @@ def copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg):  # type: ignore[no-untype
     k = len(f)
     n = len(rec.id)
     cap = n + 3
+    if k == 0:  # nothing written (or no file): no plan
+        e = column_outputs(0, 0, 0)
+        return (e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7], np.zeros((0, 4), np.int64),
+                np.empty((0, 2)), np.empty((0, 3)))
     work = _with_room(rec, 3)
     plan = column_plan(work, n, 8 * n)
     # Room per copy: its candidates, the edited photon and the appended entries (tight:
