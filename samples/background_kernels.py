@@ -59,7 +59,6 @@ from samples.nanoaod_kernels import (
     FINAL_LEPTON,
     column_outputs,
     column_plan,
-    event_columns,
     plan_columns_into,
 )
 from samples.pcg64 import random as _rand
@@ -1693,21 +1692,11 @@ def copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg):  # type: ignore[no-untype
         work.p[:n] = ps[cfg[c]]
         n_used, edited = _edit_copy(work, n, f[c], irow[c], mv_i, mv_p)
         if edited >= 0 and plan.has_child[edited]:
-            cols = event_columns(_trimmed(work, n_used))
-            for a, (xf, xi, of, oi) in enumerate(((cols[0], cols[1], gen_f, gen_i),
-                                                  (cols[2], cols[3], ele_f, ele_i),
-                                                  (cols[4], cols[5], mu_f, mu_i))):
-                m = len(xf)
-                of[o[a]:o[a] + m] = xf
-                oi[o[a]:o[a] + m] = xi
-                counts[c, a] = m
-                o[a] += m
-            m = len(cols[6])
-            had_f[o[3]:o[3] + m] = cols[6]
-            had_i[o[3]:o[3] + m] = cols[7]
-            counts[c, 3] = m
-            o[3] += m
-            mt, vx = cols[8], cols[9]
+            # The per-record path (event_columns of this copy), into the same outputs.
+            one = _trimmed(work, n_used)
+            nums, mt, vx = plan_columns_into(one, n_used, column_plan(one, n_used, 0), -1, -1,
+                                             gen_f, gen_i, ele_f, ele_i, mu_f, mu_i, had_f,
+                                             had_i, o)
         else:
             # The edited entries' history: that of a splitting copy (kind 0) is fixed by
             # its photon and lepton id, that of an emission copy by its radiator and id.
@@ -1716,8 +1705,8 @@ def copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg):  # type: ignore[no-untype
                 (0 if abs(lid) == 11 else 2) + (0 if lid > 0 else 1))
             nums, mt, vx = plan_columns_into(work, n_used, plan, edited, key, gen_f, gen_i,
                                              ele_f, ele_i, mu_f, mu_i, had_f, had_i, o)
-            for a in range(4):
-                counts[c, a] = nums[a]
+        for a in range(4):
+            counts[c, a] = nums[a]
         met[c, 0], met[c, 1] = mt
         vtx[c, 0], vtx[c, 1], vtx[c, 2] = vx
         # Undo the edits (in this loop: a compiled helper taking the two records would
