@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from samples.background_forced import FourVec, _boost
+from samples.background_forced import FourVec, _boost, sq
 
 #: Photon energy fraction x = 2E_γ/M_dip above which lepton photons come from the forced
 #: emission (sample D) and are not split in the shower sample S.
@@ -59,7 +59,7 @@ class Emission(NamedTuple):
 def photon_fraction(lepton: FourVec, photon: FourVec, recoiler: FourVec) -> float:
     """x = 2E_γ/M of ``photon`` in the rest frame of lepton + photon + recoiler."""
     P = tuple(lepton[i] + photon[i] + recoiler[i] for i in range(4))
-    m2 = P[0] ** 2 - P[1] ** 2 - P[2] ** 2 - P[3] ** 2
+    m2 = sq(P[0]) - sq(P[1]) - sq(P[2]) - sq(P[3])
     if m2 <= 0.0:
         return 0.0
     # E_γ in the rest frame = p_γ · P / M.
@@ -73,7 +73,7 @@ def _tilted(n: tuple[float, float, float], along: float, across: float,
     orthogonal to the unit vector n: the emitted photon's momentum around the emitter."""
     a = (1.0, 0.0, 0.0) if abs(n[0]) < 0.9 else (0.0, 1.0, 0.0)
     e1 = (n[1] * a[2] - n[2] * a[1], n[2] * a[0] - n[0] * a[2], n[0] * a[1] - n[1] * a[0])
-    e1n = math.sqrt(e1[0] ** 2 + e1[1] ** 2 + e1[2] ** 2)
+    e1n = math.sqrt(sq(e1[0]) + sq(e1[1]) + sq(e1[2]))
     e1 = (e1[0] / e1n, e1[1] / e1n, e1[2] / e1n)
     e2 = (n[1] * e1[2] - n[2] * e1[1], n[2] * e1[0] - n[0] * e1[2], n[0] * e1[1] - n[1] * e1[0])
     phi = 2.0 * math.pi * u_phi
@@ -92,7 +92,7 @@ def force_emit(lepton: FourVec, recoiler: FourVec, *, m_lepton: float, rng: np.r
     p_T below which the emission is rejected (the slicing variable for quark photons);
     ``me_correction``: the W–ℓ eikonal factor (lepton from the W decay only)."""
     P = tuple(lepton[i] + recoiler[i] for i in range(4))
-    M2 = P[0] ** 2 - P[1] ** 2 - P[2] ** 2 - P[3] ** 2
+    M2 = sq(P[0]) - sq(P[1]) - sq(P[2]) - sq(P[3])
     if M2 <= 0.0:
         return None
     M = math.sqrt(M2)
@@ -104,12 +104,12 @@ def force_emit(lepton: FourVec, recoiler: FourVec, *, m_lepton: float, rng: np.r
     x_lo = 0.5 * x_cut
     l2 = math.log(1.0 / x_lo)
     u1, u2, u3 = rng.random(3)
-    pt2 = pt_min**2 * math.exp(l1 * u1)
+    pt2 = sq(pt_min) * math.exp(l1 * u1)
     xg = x_lo * math.exp(l2 * u2)  # 1 − z (energy fraction of the photon in the ℓγ pair)
     z = 1.0 - xg
     if not 0.0 < z < 1.0:
         return None
-    q2 = pt2 / (z * (1.0 - z)) + m_lepton**2
+    q2 = pt2 / (z * (1.0 - z)) + sq(m_lepton)
     if q2 >= M2:
         return None
     e_sys = (M2 + q2) / (2.0 * M)
@@ -120,24 +120,24 @@ def force_emit(lepton: FourVec, recoiler: FourVec, *, m_lepton: float, rng: np.r
     if x <= x_cut:
         return None
     # Massless kinematics: Q² = 2 E_ℓ E_γ (1 − cos θ) requires Q² ≤ 4 E_ℓ E_γ.
-    qq = q2 - m_lepton**2
+    qq = q2 - sq(m_lepton)
     if qq > 4.0 * e_l * e_g:
         return None
-    pl2 = e_l**2 - m_lepton**2
+    pl2 = sq(e_l) - sq(m_lepton)
     if pl2 <= 0.0:
         return None
-    pg_par = (p_sys**2 + e_g**2 - pl2) / (2.0 * p_sys)
-    kt2 = e_g**2 - pg_par**2
+    pg_par = (sq(p_sys) + sq(e_g) - pl2) / (2.0 * p_sys)
+    kt2 = sq(e_g) - sq(pg_par)
     if kt2 < 0.0:
         return None
     kt = math.sqrt(kt2)
-    kernel = (1.0 + z * z) / (1.0 - z) - 2.0 * z * (1.0 - z) * m_lepton**2 / pt2
+    kernel = (1.0 + z * z) / (1.0 - z) - 2.0 * z * (1.0 - z) * sq(m_lepton) / pt2
     if kernel <= 0.0:
         return None
     # Dipole rest frame: lepton direction n.
     bvec = (P[1] / P[0], P[2] / P[0], P[3] / P[0])
     lr = _boost(lepton, (-bvec[0], -bvec[1], -bvec[2]))
-    ln_ = math.sqrt(lr[1] ** 2 + lr[2] ** 2 + lr[3] ** 2)
+    ln_ = math.sqrt(sq(lr[1]) + sq(lr[2]) + sq(lr[3]))
     n = (lr[1] / ln_, lr[2] / ln_, lr[3] / ln_)
     kv = _tilted(n, pg_par, kt, u3)
     g_rf = (e_g, *kv)
@@ -150,7 +150,7 @@ def force_emit(lepton: FourVec, recoiler: FourVec, *, m_lepton: float, rng: np.r
         # Soft-photon ratio of the W-ℓ eikonal (the charged W radiates too, and interferes)
         # to the lepton-only collinear kernel, in the dipole rest frame: (1 + cos θ_ℓγ)/2.
         cos_t = (pl[0] * kv[0] + pl[1] * kv[1] + pl[2] * kv[2]) / (
-            math.sqrt(pl[0] ** 2 + pl[1] ** 2 + pl[2] ** 2) * e_g)
+            math.sqrt(sq(pl[0]) + sq(pl[1]) + sq(pl[2])) * e_g)
         w *= 0.5 * (1.0 + cos_t)
     photon = _boost(g_rf, bvec)
     if photon_pt_min > 0.0 and math.hypot(photon[1], photon[2]) <= photon_pt_min:
@@ -327,20 +327,20 @@ def force_emit_quark(quark: FourVec, recoiler: FourVec, *, m_quark: float, m_rec
     if m2dip <= 0.0:
         return None
     mdip = math.sqrt(m2dip)
-    m2q, m2r = m_quark**2, m_rec**2
-    m2corr = (mdip - m_rec) ** 2 - m2q
-    if m2corr <= 4.0 * pt_min**2:
+    m2q, m2r = sq(m_quark), sq(m_rec)
+    m2corr = sq(mdip - m_rec) - m2q
+    if m2corr <= 4.0 * sq(pt_min):
         return None
-    pt_hi2 = min(pt_max**2, 0.25 * m2corr)
-    if pt_hi2 <= pt_min**2:
+    pt_hi2 = min(sq(pt_max), 0.25 * m2corr)
+    if pt_hi2 <= sq(pt_min):
         return None
-    z_abs = 0.5 - math.sqrt(max(0.0, 0.25 - pt_min**2 / m2corr))
+    z_abs = 0.5 - math.sqrt(max(0.0, 0.25 - sq(pt_min) / m2corr))
     if z_abs < 1e-8:
-        z_abs = pt_min**2 / m2corr
-    l1 = math.log(pt_hi2 / pt_min**2)
+        z_abs = sq(pt_min) / m2corr
+    l1 = math.log(pt_hi2 / sq(pt_min))
     l2 = math.log((1.0 - z_abs) / z_abs)
     u1, u2, u3 = rng.random(3)
-    pt2 = pt_min**2 * math.exp(l1 * u1)
+    pt2 = sq(pt_min) * math.exp(l1 * u1)
     omz = z_abs * math.exp(l2 * u2)
     z = 1.0 - omz
     z_min = 0.5 - math.sqrt(max(0.0, 0.25 - pt2 / m2corr))
@@ -349,7 +349,7 @@ def force_emit_quark(quark: FourVec, recoiler: FourVec, *, m_quark: float, m_rec
     if not z_min < z < 1.0 - z_min:
         return None
     m2 = m2q + pt2 / (z * omz)
-    if not m2 * m2dip < z * omz * (m2dip + m2 - m2r) ** 2:
+    if not m2 * m2dip < z * omz * sq(m2dip + m2 - m2r):
         return None
     w = charge2 * alpha_em(pt2) / (2.0 * math.pi) * (1.0 + z * z) * l1 * l2
     bvec = (P[1] / P[0], P[2] / P[0], P[3] / P[0])
@@ -358,31 +358,31 @@ def force_emit_quark(quark: FourVec, recoiler: FourVec, *, m_quark: float, m_rec
         f = (m2 - m2q) / (m2dip - m2q)
         rec_new = tuple((1.0 + f) * recoiler[i] for i in range(4))
         sys = tuple(quark[i] + f * recoiler[i] for i in range(4))
-        pt24 = 4.0 * (quark[1] ** 2 + quark[2] ** 2)
+        pt24 = 4.0 * (sq(quark[1]) + sq(quark[2]))
         w *= pt24 / (pt24 + m2)
         # Split sys in the rest frame of sys + new recoiler (massless recoiler).
         Q = tuple(sys[i] + rec_new[i] for i in range(4))
         bvec = (Q[1] / Q[0], Q[2] / Q[0], Q[3] / Q[0])
         s_rf = _boost(sys, (-bvec[0], -bvec[1], -bvec[2]))
         e_sys = s_rf[0]
-        p_sys = math.sqrt(s_rf[1] ** 2 + s_rf[2] ** 2 + s_rf[3] ** 2)
+        p_sys = math.sqrt(sq(s_rf[1]) + sq(s_rf[2]) + sq(s_rf[3]))
         n = (s_rf[1] / p_sys, s_rf[2] / p_sys, s_rf[3] / p_sys)
         r_out = rec_new
     else:
-        lam = max(0.0, (m2dip - m2 - m2r) ** 2 - 4.0 * m2 * m2r)
+        lam = max(0.0, sq(m2dip - m2 - m2r) - 4.0 * m2 * m2r)
         p_sys = math.sqrt(lam) / (2.0 * mdip)
         e_sys = (m2dip + m2 - m2r) / (2.0 * mdip)
         e_rec = (m2dip - m2 + m2r) / (2.0 * mdip)
         qr = _boost(quark, (-bvec[0], -bvec[1], -bvec[2]))
-        qn = math.sqrt(qr[1] ** 2 + qr[2] ** 2 + qr[3] ** 2)
+        qn = math.sqrt(sq(qr[1]) + sq(qr[2]) + sq(qr[3]))
         n = (qr[1] / qn, qr[2] / qn, qr[3] / qn)
         r_out = None
     e_q, e_g = z * e_sys, omz * e_sys
-    pq2 = e_q**2 - m2q
+    pq2 = sq(e_q) - m2q
     if pq2 <= 0.0 or p_sys <= 0.0:
         return None
-    pg_par = (p_sys**2 + e_g**2 - pq2) / (2.0 * p_sys)
-    kt2 = e_g**2 - pg_par**2
+    pg_par = (sq(p_sys) + sq(e_g) - pq2) / (2.0 * p_sys)
+    kt2 = sq(e_g) - sq(pg_par)
     if kt2 < 0.0:
         return None
     kt = math.sqrt(kt2)

@@ -57,7 +57,6 @@ from samples.jit import JIT, LEAF
 from samples.nanoaod_kernels import (
     FINAL_HADRON,
     FINAL_LEPTON,
-    column_outputs,
     column_plan,
     plan_columns_into,
 )
@@ -1492,17 +1491,24 @@ PRESEL_COLS = (C_MLL, C_LEAD, C_W, C_FLAV, C_ORIGIN, C_PTG, C_SCALE, C_PART)
 
 
 @numba.njit(**_JIT)
-def soft_event_collect(rec, n_dec, st_w, keep, st_t, write, w_py, p_cut, over, forced_fsr,  # type: ignore[no-untyped-def]
-                       forced_q, fsr_emissions, quark_emissions, m_wlep, rng, rng_q, atab,
-                       tot):
+def soft_event_into(rec, n_dec, st_w, keep, st_t, write, w_py, p_cut, over, forced_fsr,  # type: ignore[no-untyped-def]
+                    forced_q, fsr_emissions, quark_emissions, m_wlep, rng, rng_q, atab, tot,
+                    out, pos, iev):
     """One event of sample S, from the copies to what the job keeps, in one call:
     :func:`soft_event_decays` (``n_dec`` = 1: :func:`soft_event`'s rows, bit for bit),
     then the preselected rows (columns :data:`PRESEL_COLS`), the Russian roulette of the
     non-core copies (:func:`thin_copies` on the thinning stream's state ``st_t``,
-    ``keep`` < 1), and, if ``write``, the written copies' NanoAOD columns
-    (:func:`copies_columns`). Returns (preselected rows, written weights, their bias
-    weights, number thinned away, columns); the same numbers, in the same order, as the
-    Python ``CompiledEngine._collect`` path of sample H."""
+    ``keep`` < 1), and the written copies into the buffer arrays ``out`` from the fill
+    positions ``pos`` (:class:`samples.nanoaod.ColumnBuffer`; :func:`_write_copies`:
+    weights always, NanoAOD columns if ``write``). Returns (preselected rows, number
+    thinned away, grow): the same numbers, in the same order, as the Python
+    ``CompiledEngine._collect`` path of sample H.
+
+    ``grow`` is (0, 0, 0, 0, 0) when the event was written; otherwise the buffer lacked
+    room, ``grow`` holds the capacities the event needs, and the random-number states and
+    ``tot`` are restored as they were at the call (no row returned, nothing written): the
+    same call with a larger buffer then gives what this one would have."""
+    saved = (st_w.copy(), st_t.copy(), rng.copy(), rng_q.copy(), tot.copy())
     f, irow, mv_i, mv_p, cfg, ps = soft_event_decays(
         rec, n_dec, st_w, w_py, p_cut, over, forced_fsr, forced_q, fsr_emissions,
         quark_emissions, m_wlep, rng, rng_q, atab, tot)
@@ -1524,30 +1530,33 @@ def soft_event_collect(rec, n_dec, st_w, keep, st_t, write, w_py, p_cut, over, f
         for i in range(len(f)):
             f[i, C_W] *= fac[i]
             f[i, C_BIAS] *= fac[i]
-    w, bias = f[:, C_W].copy(), f[:, C_BIAS].copy()
-    if not write:
-        f, irow, cfg = f[:0], irow[:0], cfg[:0]
-    cols = copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg)
-    return sel, w, bias, n_drop, cols
+    grow = _write_copies(rec, f, irow, mv_i, mv_p, ps, cfg, out, pos, iev, 0, write)
+    if grow[4] > 0:
+        st_w[:] = saved[0]
+        st_t[:] = saved[1]
+        rng[:] = saved[2]
+        rng_q[:] = saved[3]
+        tot[:] = saved[4]
+        return sel[:0], 0, grow
+    return sel, n_drop, grow
 
 
 @numba.njit(**_JIT)
-def soft_event_collect_at(addr, n, size, keys, ctypes_, hadrons, n_dec, st_w, keep, st_t,  # type: ignore[no-untyped-def]
-                          write, w_py, p_cut, over, forced_fsr, forced_q, fsr_emissions,
-                          quark_emissions, m_wlep, rng, rng_q, atab, tot):
-    """:func:`soft_event_collect` on the record copied from ``addr`` (see
+def soft_event_into_at(addr, n, size, keys, ctypes_, hadrons, n_dec, st_w, keep, st_t,  # type: ignore[no-untyped-def]
+                       write, w_py, p_cut, over, forced_fsr, forced_q, fsr_emissions,
+                       quark_emissions, m_wlep, rng, rng_q, atab, tot, out, pos, iev):
+    """:func:`soft_event_into` on the record copied from ``addr`` (see
     :meth:`samples.pythia_record.RecordReader.locate`): its outputs and ``False``, or
-    empty outputs and ``True`` (nothing drawn) when an id is missing from the id table."""
+    empty outputs and ``True`` (nothing drawn or written) when an id is missing from the
+    id table."""
     rec, miss = record_at(addr, n, size, keys, ctypes_, hadrons)
     if miss:
-        f, irow, mv_i, mv_p = _empty_outputs()
-        ps = np.empty((1, len(rec.id), 4))
-        cols = copies_columns(rec, f, irow, mv_i, mv_p, ps, np.empty(0, np.int64))
-        return (np.empty((0, len(PRESEL_COLS))), np.empty(0), np.empty(0), 0, cols, True)
-    sel, w, bias, n_drop, cols = soft_event_collect(
+        z = pos[4] - pos[4]
+        return np.empty((0, len(PRESEL_COLS))), 0, (z, z, z, z, z), True
+    sel, n_drop, grow = soft_event_into(
         rec, n_dec, st_w, keep, st_t, write, w_py, p_cut, over, forced_fsr, forced_q,
-        fsr_emissions, quark_emissions, m_wlep, rng, rng_q, atab, tot)
-    return sel, w, bias, n_drop, cols, False
+        fsr_emissions, quark_emissions, m_wlep, rng, rng_q, atab, tot, out, pos, iev)
+    return sel, n_drop, grow, False
 
 
 @numba.njit(**_JIT)
@@ -1655,39 +1664,73 @@ def _trimmed(rec, n):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_JIT)
-def copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg):  # type: ignore[no-untyped-def]
-    """NanoAOD columns (:func:`samples.nanoaod_kernels.event_columns`) of the written copies
-    of one event, concatenated: (GenPart floats, ints, Electron floats, ints, Muon floats,
-    ints, ChargedHadron floats, pdgIds, per-copy counts (k, 4) of these four collections,
-    MET (k, 2), GenVtx (k, 3)). Copy c is made from the record with momenta ``ps[cfg[c]]``
-    (the decay configurations of :func:`soft_event_decays`; one, ``rec.p``, for
-    sample H).
+def _columns_need(plan, irow, n):  # type: ignore[no-untyped-def]
+    """Upper bounds of the (GenPart, Electron, Muon, ChargedHadron) rows that the copies
+    ``irow`` of a record of ``n`` entries take in :func:`_write_copies` (a copy through
+    the per-record path: its ``n`` + 3 entries each)."""
+    n_lep = n_had = 0
+    for i in plan.cand:
+        n_lep += (plan.cls[i] & FINAL_LEPTON) != 0
+        n_had += (plan.cls[i] & FINAL_HADRON) != 0
+    g = lep = h = 0
+    for c in range(len(irow)):
+        if irow[c, I_KIND] == 0 and plan.has_child[irow[c, I_RAD]]:
+            g += n + 3
+            lep += n + 3
+            h += n + 3
+        else:
+            g += len(plan.cand) + 4
+            lep += n_lep + 2
+            h += n_had
+    return g, lep, h
+
+
+@numba.njit(**_JIT)
+def _write_copies(rec, f, irow, mv_i, mv_p, ps, cfg, out, pos, iev, hard, write):  # type: ignore[no-untyped-def]
+    """Write the copies ``f``/``irow`` of one event into the buffer arrays ``out`` from
+    the fill positions ``pos`` (:class:`samples.nanoaod.ColumnBuffer`): per copy its
+    weight, bias weight, event group ``iev`` and ``hard`` flag, and if ``write`` its
+    NanoAOD columns (:func:`samples.nanoaod_kernels.event_columns` of the copy's record),
+    its MET and GenVtx. Copy c is made from the record with momenta ``ps[cfg[c]]`` (the
+    decay configurations of :func:`soft_event_decays`; one, ``rec.p``, for sample H).
+    Returns (0, 0, 0, 0, 0), or, writing nothing, the capacities (GenPart, Electron,
+    Muon, ChargedHadron, copies) the event needs when one is short.
 
     The copies are edited in place in one scratch record, and what the columns need from
     the history (pruning classes, ancestry, statusFlags) is computed once per event
     (:func:`samples.nanoaod_kernels.column_plan`): a copy then costs its ~20 written
     entries, not the ~50–100 of the record. A splitting copy whose photon has descendants
     (never seen) takes the per-record path."""
+    gen_f, gen_i, ele_f, ele_i, mu_f, mu_i, had_f, had_i, ev_f, ev_i = out
     k = len(f)
+    z = pos[4] - pos[4]
+    if k == 0:
+        return z, z, z, z, z
     n = len(rec.id)
     cap = n + 3
-    if k == 0:  # nothing written (or no file): no plan
-        e = column_outputs(0, 0, 0)
-        return (e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7], np.zeros((0, 4), np.int64),
-                np.empty((0, 2)), np.empty((0, 3)))
-    work = _with_room(rec, 3)
-    plan = column_plan(work, n, 8 * n)
-    # Room per copy: its candidates, the edited photon and the appended entries (tight:
-    # these arrays are allocated per event and live until the buffer's next flush).
-    n_lep = n_had = 0
-    for i in plan.cand:
-        n_lep += (plan.cls[i] & FINAL_LEPTON) != 0
-        n_had += (plan.cls[i] & FINAL_HADRON) != 0
-    gen_f, gen_i, ele_f, ele_i, mu_f, mu_i, had_f, had_i = column_outputs(
-        k * (len(plan.cand) + 4), k * (n_lep + 2), k * n_had)
-    counts = np.zeros((k, 4), np.int64)
-    met, vtx = np.empty((k, 2)), np.empty((k, 3))
-    o = np.zeros(4, np.int64)
+    g = lep = h = z
+    if write:
+        work = _with_room(rec, 3)
+        plan = column_plan(work, n, 8 * n)
+        g, lep, h = _columns_need(plan, irow, n)
+    need = (pos[0] + g, pos[1] + lep, pos[2] + lep, pos[3] + h, pos[4] + k)
+    if (need[4] > len(ev_f) or need[0] > len(gen_f) or need[1] > len(ele_f)
+            or need[2] > len(mu_f) or need[3] > len(had_f)):
+        return need
+    r0 = pos[4]
+    for c in range(k):
+        ev_f[r0 + c, 5] = f[c, C_W]
+        ev_f[r0 + c, 6] = f[c, C_BIAS]
+        ev_i[r0 + c, 4] = iev
+        ev_i[r0 + c, 5] = hard
+        for a in range(5):
+            ev_f[r0 + c, a] = 0.0
+        for a in range(4):
+            ev_i[r0 + c, a] = 0
+    pos[4] += k
+    if not write:
+        return z, z, z, z, z
+    o = pos[:4]
     for c in range(k):
         work.p[:n] = ps[cfg[c]]
         n_used, edited = _edit_copy(work, n, f[c], irow[c], mv_i, mv_p)
@@ -1705,10 +1748,11 @@ def copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg):  # type: ignore[no-untype
                 (0 if abs(lid) == 11 else 2) + (0 if lid > 0 else 1))
             nums, mt, vx = plan_columns_into(work, n_used, plan, edited, key, gen_f, gen_i,
                                              ele_f, ele_i, mu_f, mu_i, had_f, had_i, o)
+        r = r0 + c
         for a in range(4):
-            counts[c, a] = nums[a]
-        met[c, 0], met[c, 1] = mt
-        vtx[c, 0], vtx[c, 1], vtx[c, 2] = vx
+            ev_i[r, a] = nums[a]
+        ev_f[r, 0], ev_f[r, 1] = mt
+        ev_f[r, 2], ev_f[r, 3], ev_f[r, 4] = vx
         # Undo the edits (in this loop: a compiled helper taking the two records would
         # cost ~1 µs per copy in reference counting).
         if edited >= 0:
@@ -1722,5 +1766,31 @@ def copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg):  # type: ignore[no-untype
             work.m[j] = work.scale[j] = 0.0
             for q in range(4):
                 work.p[j, q] = 0.0
-    return (gen_f[:o[0]], gen_i[:o[0]], ele_f[:o[1]], ele_i[:o[1]], mu_f[:o[2]], mu_i[:o[2]],
-            had_f[:o[3]], had_i[:o[3]], counts, met, vtx)
+    return z, z, z, z, z
+
+
+@numba.njit(**_JIT)
+def copies_columns_into(rec, f, irow, mv_i, mv_p, ps, cfg, out, pos, iev, hard):  # type: ignore[no-untyped-def]
+    """:func:`_write_copies` with the columns (the written copies of sample H)."""
+    return _write_copies(rec, f, irow, mv_i, mv_p, ps, cfg, out, pos, iev, hard, True)
+
+
+def copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg):  # type: ignore[no-untyped-def]
+    """The NanoAOD columns of the written copies of one event (:func:`_write_copies` into
+    a fresh :class:`samples.nanoaod.ColumnBuffer`), concatenated: (GenPart floats, ints,
+    Electron floats, ints, Muon floats, ints, ChargedHadron floats, pdgIds, per-copy
+    counts (k, 4) of these four collections, MET (k, 2), GenVtx (k, 3)); per particle at
+    the file's float32/int32, per copy in double precision. For tests and inspection."""
+    from samples.nanoaod import ColumnBuffer
+
+    buf = ColumnBuffer(hadron_level=False, initial_copies=1)
+    grow = copies_columns_into(rec, f, irow, mv_i, mv_p, ps, cfg, buf.arrays, buf.pos, 0, 0)
+    if grow[4]:
+        buf.reserve(grow)
+        grow = copies_columns_into(rec, f, irow, mv_i, mv_p, ps, cfg, buf.arrays, buf.pos, 0, 0)
+    assert not grow[4]
+    p = buf.pos
+    a = buf.arrays
+    ev_f, ev_i = a[8][:p[4]], a[9][:p[4]]
+    return (a[0][:p[0]], a[1][:p[0]], a[2][:p[1]], a[3][:p[1]], a[4][:p[2]], a[5][:p[2]],
+            a[6][:p[3]], a[7][:p[3]], ev_i[:, :4], ev_f[:, :2], ev_f[:, 2:5])

@@ -410,6 +410,18 @@ class CopyThinning:
         return math.fsum(s), math.fsum(h), len(s) + len(h)
 
 
+#: Written copies per Pythia event expected when a job's buffer is sized: ≥ the 8.8 of the
+#: ``sliced_fsrq`` defaults (docs/background.md §10, §15); a buffer that fills up grows.
+COPIES_PER_EVENT = 12
+#: At most this many copies are allocated up front (~4 GB of address space, not of RSS).
+MAX_INITIAL_COPIES = 1 << 22
+
+
+def expected_copies(task: Any) -> int:
+    """The initial capacity in copies of the compiled engine's buffer for ``task``."""
+    return int(min(max(COPIES_PER_EVENT * int(task.events), 1024), MAX_INITIAL_COPIES))
+
+
 def run_sliced_job(task: Any) -> Any:
     """Generate one ``sliced`` job: S (forced, ISR photons above p_cut vetoed) then H.
 
@@ -420,9 +432,9 @@ def run_sliced_job(task: Any) -> Any:
     import pythia8mc
 
     from samples import background as bg
-    from samples.background_forced import M_ELECTRON_GEV, M_MUON_GEV, _boost, force_split
+    from samples.background_forced import M_ELECTRON_GEV, M_MUON_GEV, _boost, force_split, sq
     from samples.jobs import derive_seed
-    from samples.nanoaod import EventBuffer
+    from samples.nanoaod import ColumnBuffer, EventBuffer
 
     if task.process not in _W_CHANNEL:  # the full check is in make_tasks (check_sliced)
         raise bg.ParameterError(f"method 'sliced' is implemented for W processes only, "
@@ -453,7 +465,11 @@ def run_sliced_job(task: Any) -> Any:
     t0 = time.process_time()
     rng = np.random.default_rng([task.seed, task.job, RNG_SPLIT])
     rng_q = np.random.default_rng([task.seed, task.job, RNG_QUARK])
-    buf = EventBuffer(hadron_level=task.hadron_level) if task.out_path else None
+    buf: Any = None
+    if task.out_path:  # the compiled engine's kernels write into numpy columns
+        buf = (ColumnBuffer(hadron_level=task.hadron_level,
+                            initial_copies=expected_copies(task))
+               if task.engine == "compiled" else EventBuffer(hadron_level=task.hadron_level))
     loose = {(11, 0): 0.0, (13, 0): 0.0, (11, 1): 0.0, (13, 1): 0.0}
     presel: list[tuple[float, float, float, int, int]] = []
     # origin, photon pT, scale, part (0 S, 1 H, 2 D = forced W-lepton emission)
@@ -534,9 +550,9 @@ def run_sliced_job(task: Any) -> Any:
         (``SimpleTimeShower::branch``: ``TimeDipoleEnd(iEmt, iRad, ...)``)."""
         dq = [em.quark[k] - q_old[k] for k in range(4)]
         qf = [a + b for a, b in zip(_p4(ev[iq]), dq)]
-        p3 = math.sqrt(qf[1] ** 2 + qf[2] ** 2 + qf[3] ** 2)
+        p3 = math.sqrt(sq(qf[1]) + sq(qf[2]) + sq(qf[3]))
         if qf[0] <= p3:  # later gluon emissions took more than the quark's new energy
-            qf[0] = math.sqrt(p3 * p3 + ev[iq].m() ** 2)
+            qf[0] = math.sqrt(p3 * p3 + sq(ev[iq].m()))
         moved: dict[int, tuple[float, float, float, float]] = {iq: tuple(qf)}
         if not r_in:
             if ev[ir].idAbs() == 24:
@@ -650,7 +666,7 @@ def run_sliced_job(task: Any) -> Any:
                     continue
                 ir, r_in = rr
                 q = ev[iq]
-                chg2 = (q.chargeType() / 3.0) ** 2
+                chg2 = sq(q.chargeType() / 3.0)
                 for ic, lo, hi in quark_copy_segments(ev, iq):
                     # Recoiler copy alive when quark copy ``ic`` was (created before its
                     # successor); incoming recoilers: their final momentum.
@@ -708,8 +724,7 @@ def run_sliced_job(task: Any) -> Any:
     if hard_rows:
         presel_arr[hard_rows, 2] *= factor
     if buf is not None:
-        for i in hard_buf:
-            buf._weights[i] *= factor  # noqa: SLF001 (H weights known only at the end)
+        buf.scale_weights(hard_buf, factor)  # H weights known only at the end
     sumw_written = sumw_written_s + factor * sumw_written_h
     cpu = time.process_time() - t0
     settings = [*s_settings, "# sample H:", *h_settings]

@@ -141,9 +141,6 @@ class EventBuffer:
             "ChargedHadron": {f: [] for f in _HAD_FIELDS},
         }
         self._counts: dict[str, list[int]] = {k: [] for k in self._cols}
-        #: Filled by :meth:`extend_columns` (per-particle columns as numpy chunks) or by
-        #: :meth:`append_pythia` (Python lists); one buffer takes one kind.
-        self._chunked: bool | None = None
         self._met: tuple[list[float], list[float]] = ([], [])
         self._vtx: tuple[list[float], list[float], list[float]] = ([], [], [])
         self._zd_ctau: list[float] = []
@@ -155,6 +152,12 @@ class EventBuffer:
     def sum_genweight(self) -> float:
         """Sum of the ``genWeight`` of the buffered events."""
         return float(math.fsum(self._weights))
+
+    def scale_weights(self, events: Any, factor: float) -> None:
+        """Multiply the ``genWeight`` of the buffered events ``events`` (indices) by
+        ``factor`` (weights known only at the end of a job)."""
+        for i in events:
+            self._weights[i] *= factor
 
     def _check_extra(self, extra: dict[str, Any] | None) -> None:
         """The ``extra`` columns must be given with every event or with none, same keys."""
@@ -178,9 +181,6 @@ class EventBuffer:
         ``extra``: event-level scalars written as branches of that name (same keys for
         every event of a buffer).
         """
-        if self._chunked:
-            raise ParameterError("append_pythia: this buffer is filled by extend_columns")
-        self._chunked = False
         self._check_extra(extra)
         n = event.size()
         ids = [0] * n
@@ -249,53 +249,6 @@ class EventBuffer:
         if self._extra is not None:
             for k, v in (extra or {}).items():
                 self._extra[k].append(int(v) if k in INT_EXTRA else float(v))
-
-    def extend_columns(self, columns: dict[str, tuple[Any, Any]], counts: Any, met: Any,
-                       vtx: Any, weights: Any, extra: dict[str, Any] | None = None) -> None:
-        """Append ``len(weights)`` events given as flat columns, as computed by
-        :func:`samples.nanoaod_kernels.event_columns` (the compiled twin of
-        :meth:`append_pythia`; same values, same order).
-
-        ``columns``: collection → (float array, int array) with the fields of
-        ``samples.nanoaod_kernels.GEN_F``/``GEN_I``, ``LEP_F``/``LEP_I``, ``HAD_F``/pdgId;
-        ``counts``: (events, 4) entries of GenPart, Electron, Muon, ChargedHadron per
-        event; ``met``: (events, 2) pt, phi; ``vtx``: (events, 3) [cm]; ``extra``: per-event
-        arrays of the extra branches (as in :meth:`append_pythia`). The per-particle
-        columns are kept as float32/int32 chunks (the precision of the file).
-        """
-        from samples.nanoaod_kernels import GEN_F, GEN_I, HAD_F, LEP_F, LEP_I
-
-        if self._chunked is False:
-            raise ParameterError("extend_columns: this buffer is filled by append_pythia")
-        self._chunked = True
-        n = len(weights)
-        self._check_extra(extra)
-        names = {"GenPart": (GEN_F, GEN_I), "Electron": (LEP_F, LEP_I),
-                 "Muon": (LEP_F, LEP_I), "ChargedHadron": (HAD_F, ("pdgId",))}
-        for c, (name, (ff, fi)) in enumerate(names.items()):
-            fl, it = columns[name]
-            cols = self._cols[name]
-            # Stored at the file's precision (the rounding to_arrays applies to the lists
-            # of append_pythia): half the memory of the largest buffers. One cast per
-            # collection; the fields are (strided) views of it.
-            fl = fl.astype(np.float32)
-            for j, f in enumerate(ff):
-                cols[f].append(fl[:, j])
-            it = it.reshape(len(it), len(fi)).astype(np.int32)
-            for j, f in enumerate(fi):
-                cols[f].append(it[:, j])
-            self._counts[name].extend(counts[:, c].tolist())
-        for k in range(3):
-            self._vtx[k].extend(vtx[:, k].tolist())
-        self._met[0].extend(met[:, 0].tolist())
-        self._met[1].extend(met[:, 1].tolist())
-        self._weights.extend(np.asarray(weights, dtype=float).tolist())
-        if self._extra is not None:
-            for k, v in (extra or {}).items():
-                self._extra[k].extend(
-                    np.asarray(v, dtype=np.int64 if k in INT_EXTRA else float).tolist())
-        if any(len(x) != len(self._weights) for x in self._counts.values()) or n != len(counts):
-            raise ParameterError("extend_columns: counts and weights describe different events")
 
     def _fill(
         self,
@@ -425,11 +378,7 @@ class EventBuffer:
             fields = {}
             for f, values in cols.items():
                 dtype = np.int32 if f in _INT_FIELDS else np.float32
-                if self._chunked:
-                    flat = np.concatenate(values) if values else np.zeros(0, dtype)
-                else:
-                    flat = np.asarray(values, dtype=dtype)
-                fields[f] = ak.unflatten(flat, counts)
+                fields[f] = ak.unflatten(np.asarray(values, dtype=dtype), counts)
             out[name] = ak.zip(fields)
         out["GenVtx"] = ak.zip(
             {k: np.asarray(v, dtype=np.float32) for k, v in zip("xyz", self._vtx, strict=True)}
@@ -445,6 +394,142 @@ class EventBuffer:
         for k, v in (self._extra or {}).items():
             if not (self.with_zd and k == "ZD_ctau"):
                 out[k] = np.asarray(v, dtype=np.int64 if k in INT_EXTRA else np.float64)
+        return out
+
+
+class ColumnBuffer:
+    """The written copies of the compiled background engine as growing numpy columns;
+    :func:`write_nanoaod` writes it as it writes an :class:`EventBuffer`.
+
+    The kernels (:func:`samples.background_kernels.soft_event_into`,
+    :func:`~samples.background_kernels.copies_columns_into`) write each event's copies
+    straight into :attr:`arrays` from the fill positions :attr:`pos`, at the file's
+    precision (float32/int32 per particle, as ``EventBuffer.to_arrays`` rounds); when an
+    event does not fit they change nothing and return the capacities it needs, which
+    :meth:`reserve` provides. The 2-d arrays are column-major, so each field is a
+    contiguous column that goes to the file without a copy.
+
+    :attr:`arrays` (field orders: ``samples.nanoaod_kernels.GEN_F``/``GEN_I``,
+    ``LEP_F``/``LEP_I``, ``HAD_F``): GenPart floats, ints; Electron floats, ints; Muon
+    floats, ints; ChargedHadron floats, pdgIds; per copy :data:`EV_F` (float64) and
+    :data:`EV_I` (int64). :attr:`pos`: rows used in GenPart, Electron, Muon,
+    ChargedHadron and copies. With ``columns=False`` only the per-copy arrays grow (the
+    weights of a job that writes no file).
+    """
+
+    #: Per-copy float64 columns: MET (pt, phi), GenVtx (x, y, z) [cm], genWeight, biasWeight.
+    EV_F = ("met_pt", "met_phi", "vx", "vy", "vz", "genWeight", "biasWeight")
+    #: Per-copy int64 columns: entries of the four collections, genEventGroup, sample H (1).
+    EV_I = ("nGenPart", "nElectron", "nMuon", "nChargedHadron", "genEventGroup", "hard")
+    #: Initial capacities in copies (when not given) and in particles per copy (GenPart,
+    #: each lepton collection, ChargedHadron); :meth:`reserve` grows them by ≥ 2×. The
+    #: arrays are allocated with ``np.empty``: pages not yet written take no memory, so a
+    #: generous start costs address space, not RSS.
+    INITIAL_COPIES = 4096
+    ROWS_PER_COPY = (20, 3, 3, 8)
+
+    def __init__(self, *, hadron_level: bool, columns: bool = True,
+                 initial_copies: int | None = None) -> None:
+        from samples.nanoaod_kernels import GEN_F, GEN_I, HAD_F, LEP_F, LEP_I
+
+        self.hadron_level = bool(hadron_level)
+        self.with_zd = False
+        self.columns = bool(columns)
+        nc = type(self).INITIAL_COPIES if initial_copies is None else int(initial_copies)
+        if nc < 1:
+            raise ParameterError(f"ColumnBuffer: initial_copies = {nc} must be >= 1")
+        rows = [nc * r if self.columns else 0 for r in self.ROWS_PER_COPY]
+        f4, i4 = np.float32, np.int32
+        self.arrays: tuple[np.ndarray, ...] = (
+            np.empty((rows[0], len(GEN_F)), f4, order="F"),
+            np.empty((rows[0], len(GEN_I)), i4, order="F"),
+            np.empty((rows[1], len(LEP_F)), f4, order="F"),
+            np.empty((rows[1], len(LEP_I)), i4, order="F"),
+            np.empty((rows[2], len(LEP_F)), f4, order="F"),
+            np.empty((rows[2], len(LEP_I)), i4, order="F"),
+            np.empty((rows[3], len(HAD_F)), f4, order="F"),
+            np.empty(rows[3], i4),
+            np.empty((nc, len(self.EV_F)), np.float64, order="F"),
+            np.empty((nc, len(self.EV_I)), np.int64, order="F"),
+        )
+        self.pos = np.zeros(5, np.int64)
+        #: Number of :meth:`reserve` calls that grew an array.
+        self.n_grown = 0
+
+    def __len__(self) -> int:
+        return int(self.pos[4])
+
+    #: (array indices, index in :attr:`pos`) of each fill position.
+    _GROUPS = (((0, 1), 0), ((2, 3), 1), ((4, 5), 2), ((6, 7), 3), ((8, 9), 4))
+
+    def reserve(self, need: Any) -> None:
+        """Make room for ``need`` = (GenPart, Electron, Muon, ChargedHadron, copies) rows
+        in total (as returned by the kernels); the filled rows are kept."""
+        arrays = list(self.arrays)
+        grown = False
+        for (idx, p), total in zip(self._GROUPS, (need[0], need[1], need[2], need[3], need[4]),
+                                   strict=True):
+            if (p < 4 and not self.columns) or int(total) <= len(arrays[idx[0]]):
+                continue
+            n_used = int(self.pos[p])
+            cap = max(int(total), 2 * len(arrays[idx[0]]))
+            for a in idx:
+                old = arrays[a]
+                new = np.empty((cap, *old.shape[1:]), old.dtype, order="F")
+                new[:n_used] = old[:n_used]
+                arrays[a] = new
+            grown = True
+        if grown:
+            self.arrays = tuple(arrays)
+            self.n_grown += 1
+
+    def _copies(self) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self)
+        return self.arrays[8][:n], self.arrays[9][:n]
+
+    def weights(self, hard: bool) -> np.ndarray:
+        """``genWeight`` of the copies of sample H (``hard``) or of the others."""
+        ev_f, ev_i = self._copies()
+        return ev_f[ev_i[:, 5] == int(hard), 5]
+
+    @property
+    def sum_genweight(self) -> float:
+        """Sum of the ``genWeight`` of the buffered copies (exact: ``math.fsum``)."""
+        return float(math.fsum(self._copies()[0][:, 5].tolist()))
+
+    def scale_weights(self, events: Any, factor: float) -> None:
+        """Multiply the ``genWeight`` of the copies ``events`` (indices) by ``factor``."""
+        idx = np.asarray(events, dtype=np.int64)
+        if len(idx) and (idx.min() < 0 or idx.max() >= len(self)):
+            raise ParameterError(f"scale_weights: indices outside the {len(self)} copies")
+        self.arrays[8][idx, 5] *= factor
+
+    def to_arrays(self) -> dict[str, Any]:
+        """The buffer as ``{branch or collection: array}`` (as ``EventBuffer.to_arrays``)."""
+        from samples.nanoaod_kernels import GEN_F, GEN_I, HAD_F, LEP_F, LEP_I
+
+        if not self.columns:
+            raise ParameterError("ColumnBuffer(columns=False) holds weights only, no events")
+        ev_f, ev_i = self._copies()
+        out: dict[str, Any] = {"genWeight": ev_f[:, 5].astype(np.float32)}
+        layout = (("GenPart", 0, GEN_F, GEN_I), ("Electron", 2, LEP_F, LEP_I),
+                  ("Muon", 4, LEP_F, LEP_I), ("ChargedHadron", 6, HAD_F, ("pdgId",)))
+        for c, (name, a, ff, fi) in enumerate(layout):
+            n = int(self.pos[c])
+            fl, it = self.arrays[a][:n], self.arrays[a + 1][:n]
+            counts = ev_i[:, c]
+            fields = {f: ak.unflatten(fl[:, j], counts) for j, f in enumerate(ff)}
+            ints = it.reshape(n, len(fi))
+            fields.update({f: ak.unflatten(ints[:, j], counts) for j, f in enumerate(fi)})
+            # The field order of EventBuffer (the file's branch order).
+            order = _GEN_FIELDS if name == "GenPart" else (
+                _LEP_FIELDS if name in ("Electron", "Muon") else _HAD_FIELDS)
+            out[name] = ak.zip({f: fields[f] for f in order})
+        out["GenVtx"] = ak.zip({k: ev_f[:, 2 + j].astype(np.float32) for j, k in enumerate("xyz")})
+        out["MET"] = ak.zip({"pt": ev_f[:, 0].astype(np.float32),
+                             "phi": ev_f[:, 1].astype(np.float32)})
+        out["biasWeight"] = ev_f[:, 6].copy()
+        out["genEventGroup"] = ev_i[:, 4].copy()
         return out
 
 
@@ -536,7 +621,7 @@ def _content_uuids(branches: dict[str, Any], meta: dict[str, Any]) -> Any:
         h.update(name.encode())
         _, _, buffers = ak.to_buffers(ak.Array(branches[name]))
         for buf in buffers.values():
-            h.update(np.asarray(buf).tobytes())
+            h.update(np.ascontiguousarray(buf))  # the bytes of tobytes(), not copied
     namespace = uuid.UUID(bytes=h.digest()[:16])
     counter = itertools.count()
     return lambda: uuid.uuid5(namespace, str(next(counter)))

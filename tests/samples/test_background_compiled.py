@@ -17,6 +17,7 @@ from samples import background as bg
 from samples import background_kernels as K
 from samples import pcg64
 from samples import pythia_record as R
+from samples.nanoaod_kernels import GEN_F, GEN_I, HAD_F, LEP_F, LEP_I
 from samples.background_forced import M_ELECTRON_GEV, M_MUON_GEV, force_split, no_split_probability
 from samples.background_fsr import force_emit, force_emit_quark, photon_fraction
 
@@ -60,15 +61,18 @@ def test_pcg64_stream_is_numpys():
         assert gen.random() == ref.random()
 
 
-def test_hypot_and_square_round_like_cpython():
-    """CPython's math.hypot and float ** 2 (libm pow), which libm's hypot and x*x do not
-    reproduce in the last bit (so these tests would fail with them)."""
+def test_hypot_rounds_like_cpython_and_both_engines_square_alike():
+    """CPython's math.hypot, which libm's hypot does not reproduce in the last bit (so this
+    test would fail with it); the kernels' square is the reference's (x * x, not CPython's
+    x ** 2 = libm pow, which differs for some of these values)."""
+    from samples.background_forced import sq
+
     g = np.random.default_rng(2)
     x = (g.normal(size=20000) * 10.0 ** g.uniform(-4, 4, 20000)).tolist()
     y = (g.normal(size=20000) * 10.0 ** g.uniform(-4, 4, 20000)).tolist()
     assert [K.hypot(a, b) for a, b in zip(x, y)] == [math.hypot(a, b) for a, b in zip(x, y)]
-    assert [K.sq(a) for a in x] == [a**2 for a in x]
-    assert sum(a * a != a**2 for a in x) > 0  # the case the port exists for
+    assert [K.sq(a) for a in x] == [sq(a) for a in x] == [a * a for a in x]
+    assert sum(a * a != a**2 for a in x) > 0  # why the reference cannot use ** 2
 
 
 def test_alpha_em_is_pythias(pythia):
@@ -255,16 +259,77 @@ def test_compiled_files_equal_python_files(tmp_path, monkeypatch):
         assert bg.run_job(t).n_written > 100
         files[engine] = flat_arrays(t.out_path)
     a, b = buffers["python"], buffers["compiled"]
-    for attr in ("_counts", "_met", "_vtx", "_weights", "_extra"):
-        assert getattr(a, attr) == getattr(b, attr), attr
-    for name, cols in a._cols.items():  # compiled: numpy chunks at the file's precision
-        for f, values in cols.items():
-            chunks = b._cols[name][f]
-            got = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-            np.testing.assert_array_equal(np.asarray(values, dtype=got.dtype), got, (name, f))
+    ev_f, ev_i = (x[:len(b)] for x in b.arrays[8:])  # samples.nanoaod.ColumnBuffer
+    assert a._weights == ev_f[:, 5].tolist()
+    assert (a._met, a._vtx) == ((ev_f[:, 0].tolist(), ev_f[:, 1].tolist()),
+                                tuple(ev_f[:, 2 + j].tolist() for j in range(3)))
+    assert a._extra == {"biasWeight": ev_f[:, 6].tolist(), "genEventGroup": ev_i[:, 4].tolist()}
+    names = ("GenPart", "Electron", "Muon", "ChargedHadron")
+    assert [a._counts[c] for c in names] == [ev_i[:, j].tolist() for j in range(4)]
+    fields = {"GenPart": (GEN_F, GEN_I), "Electron": (LEP_F, LEP_I), "Muon": (LEP_F, LEP_I),
+              "ChargedHadron": (HAD_F, ("pdgId",))}
+    for c, name in enumerate(names):  # compiled: the file's float32/int32
+        fl, it = (x[:b.pos[c]] for x in b.arrays[2 * c:2 * c + 2])
+        it = it.reshape(len(it), len(fields[name][1]))
+        for j, f in enumerate(fields[name][0]):
+            np.testing.assert_array_equal(np.asarray(a._cols[name][f], np.float32), fl[:, j],
+                                          (name, f))
+        for j, f in enumerate(fields[name][1]):
+            np.testing.assert_array_equal(np.asarray(a._cols[name][f], np.int32), it[:, j],
+                                          (name, f))
     assert files["python"].keys() == files["compiled"].keys()
     for k, v in files["python"].items():
         np.testing.assert_array_equal(v, files["compiled"][k], err_msg=k)
+
+
+def test_a_full_column_buffer_grows_and_the_event_is_redone_from_its_own_state(tmp_path,
+                                                                              monkeypatch):
+    """An event that does not fit the ColumnBuffer changes nothing (its random-number states
+    and running totals are restored) and is redone after the buffer grows: a job whose
+    buffers start at one copy (grown dozens of times, with and without a file) gives the
+    same statistics and the same file as one with the default room."""
+    from samples import background_sliced as bs
+    from samples.nanoaod import ColumnBuffer
+
+    buffers = []
+    write = bg._write
+
+    def capture(task, buf, *args, **kw):
+        buffers.append(buf)
+        return write(task, buf, *args, **kw)
+
+    monkeypatch.setattr(bg, "_write", capture)
+    grown = []
+    init = ColumnBuffer.__init__
+
+    def track(self, *args, **kw):
+        init(self, *args, **kw)
+        grown.append((small_start, self))
+
+    monkeypatch.setattr(ColumnBuffer, "__init__", track)
+    res, files = {}, {}
+    for small_start in (False, True):
+        if small_start:  # the file's buffer and the no-file job's weights start at one copy
+            monkeypatch.setattr(bs, "expected_copies", lambda task: 1)
+        for out in (None, str(tmp_path / f"{small_start}.root")):
+            t = bg.JobTask("W_munu_gstar", "sliced_fsrq", 13.0, 400, 23, 0, False, out,
+                           hard_fraction=0.1, w_decays=2)
+            res[small_start, out is None] = bg.run_job(t)
+            if out:
+                files[small_start] = flat_arrays(out)
+    small = [b for s, b in grown if s]
+    assert len(grown) == 4 and len(small) == 2 and min(b.n_grown for b in small) > 5
+    assert [b.n_grown for s, b in grown if not s] == [0, 0]
+    assert len(buffers) == 2 and len(buffers[0]) == len(buffers[1]) > 500
+    for no_file in (True, False):
+        a, b = res[False, no_file], res[True, no_file]
+        np.testing.assert_array_equal(a.presel, b.presel)
+        assert (a.sumw_written, a.n_written, a.loose_ee, a.loose_mumu) == \
+            (b.sumw_written, b.n_written, b.loose_ee, b.loose_mumu)
+    big, one = files[False], files[True]
+    assert big.keys() == one.keys()
+    for k, v in big.items():
+        np.testing.assert_array_equal(v, one[k], err_msg=k)
 
 
 def test_column_kernel_equals_append_pythia_in_double_precision():
