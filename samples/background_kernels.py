@@ -1486,7 +1486,7 @@ def soft_event_decays(rec, n_dec, st_w, w_py, p_cut, over, forced_fsr, forced_q,
     return f[:k], irow[:k], mv_i[:n_mv], mv_p[:n_mv], cfg[:k], ps
 
 
-#: Columns of the preselected rows returned by :func:`soft_event_collect`.
+#: Columns of the preselected rows returned by :func:`soft_event_into`.
 PRESEL_COLS = (C_MLL, C_LEAD, C_W, C_FLAV, C_ORIGIN, C_PTG, C_SCALE, C_PART)
 
 
