@@ -27,9 +27,7 @@ import numpy as np
 
 from samples import background_kernels as K
 from samples import background_sliced as BS
-from samples import background_wdecay as WD
 from samples import pcg64
-from samples.background_sliced import RNG_WDECAY
 from samples.nanoaod import ColumnBuffer
 from samples.pythia_record import RecordReader
 
@@ -59,7 +57,7 @@ class CompiledEngine:
         self._st, self._st_q = pcg64.state_of(rng), pcg64.state_of(rng_q)
         #: ``w_decays`` > 1: the redrawn W-decay angles' own stream (seeded per (seed, job)).
         self.w_decays = int(task.w_decays)
-        self.rng_w = np.random.default_rng([task.seed, task.job, RNG_WDECAY])
+        self.rng_w = np.random.default_rng([task.seed, task.job, BS.RNG_WDECAY])
         self._st_w = pcg64.state_of(self.rng_w)
         self.buf = buf
         #: Where the copies go: the job's buffer, or (no file) weights only.
@@ -182,13 +180,8 @@ class CompiledEngine:
         assert self.buf is not None
         # The argument types of sample S's call (one compiled specialisation, not two).
         ps = np.ascontiguousarray(rec.p[np.newaxis])
-        cfg = np.zeros(len(f), np.int64)
-        while True:
-            grow = K.copies_columns_into(rec, f, irow, mv_i, mv_p, ps, cfg, self.buf.arrays,
-                                         self.buf.pos, iev, 1)
-            if not grow[4]:
-                return
-            self.buf.reserve(grow)
+        K.write_copies(self.buf, rec, f, irow, mv_i, mv_p, ps, np.zeros(len(f), np.int64),
+                       iev, hard=True)
 
     def fill(self, loose: dict) -> None:
         """Copy the running totals into the job's ``loose`` dict; hand the random-number

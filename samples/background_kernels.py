@@ -1551,7 +1551,7 @@ def soft_event_into_at(addr, n, size, keys, ctypes_, hadrons, n_dec, st_w, keep,
     id table."""
     rec, miss = record_at(addr, n, size, keys, ctypes_, hadrons)
     if miss:
-        z = pos[4] - pos[4]
+        z = np.int64(0)
         return np.empty((0, len(PRESEL_COLS))), 0, (z, z, z, z, z), True
     sel, n_drop, grow = soft_event_into(
         rec, n_dec, st_w, keep, st_t, write, w_py, p_cut, over, forced_fsr, forced_q,
@@ -1703,7 +1703,7 @@ def _write_copies(rec, f, irow, mv_i, mv_p, ps, cfg, out, pos, iev, hard, write)
     (never seen) takes the per-record path."""
     gen_f, gen_i, ele_f, ele_i, mu_f, mu_i, had_f, had_i, ev_f, ev_i = out
     k = len(f)
-    z = pos[4] - pos[4]
+    z = np.int64(0)  # the type of the capacities
     if k == 0:
         return z, z, z, z, z
     n = len(rec.id)
@@ -1775,8 +1775,19 @@ def copies_columns_into(rec, f, irow, mv_i, mv_p, ps, cfg, out, pos, iev, hard):
     return _write_copies(rec, f, irow, mv_i, mv_p, ps, cfg, out, pos, iev, hard, True)
 
 
+def write_copies(buf, rec, f, irow, mv_i, mv_p, ps, cfg, iev, *, hard):  # type: ignore[no-untyped-def]
+    """:func:`copies_columns_into` the :class:`samples.nanoaod.ColumnBuffer` ``buf``,
+    growing it when the copies do not fit (the kernel then wrote nothing)."""
+    while True:
+        grow = copies_columns_into(rec, f, irow, mv_i, mv_p, ps, cfg, buf.arrays, buf.pos,
+                                   iev, int(hard))
+        if not grow[4]:
+            return
+        buf.reserve(grow)
+
+
 def copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg):  # type: ignore[no-untyped-def]
-    """The NanoAOD columns of the written copies of one event (:func:`_write_copies` into
+    """The NanoAOD columns of the written copies of one event (:func:`write_copies` into
     a fresh :class:`samples.nanoaod.ColumnBuffer`), concatenated: (GenPart floats, ints,
     Electron floats, ints, Muon floats, ints, ChargedHadron floats, pdgIds, per-copy
     counts (k, 4) of these four collections, MET (k, 2), GenVtx (k, 3)); per particle at
@@ -1784,11 +1795,7 @@ def copies_columns(rec, f, irow, mv_i, mv_p, ps, cfg):  # type: ignore[no-untype
     from samples.nanoaod import ColumnBuffer
 
     buf = ColumnBuffer(hadron_level=False, initial_copies=1)
-    grow = copies_columns_into(rec, f, irow, mv_i, mv_p, ps, cfg, buf.arrays, buf.pos, 0, 0)
-    if grow[4]:
-        buf.reserve(grow)
-        grow = copies_columns_into(rec, f, irow, mv_i, mv_p, ps, cfg, buf.arrays, buf.pos, 0, 0)
-    assert not grow[4]
+    write_copies(buf, rec, f, irow, mv_i, mv_p, ps, cfg, 0, hard=False)
     p = buf.pos
     a = buf.arrays
     ev_f, ev_i = a[8][:p[4]], a[9][:p[4]]

@@ -421,21 +421,20 @@ class ColumnBuffer:
     EV_F = ("met_pt", "met_phi", "vx", "vy", "vz", "genWeight", "biasWeight")
     #: Per-copy int64 columns: entries of the four collections, genEventGroup, sample H (1).
     EV_I = ("nGenPart", "nElectron", "nMuon", "nChargedHadron", "genEventGroup", "hard")
-    #: Initial capacities in copies (when not given) and in particles per copy (GenPart,
-    #: each lepton collection, ChargedHadron); :meth:`reserve` grows them by ≥ 2×. The
-    #: arrays are allocated with ``np.empty``: pages not yet written take no memory, so a
-    #: generous start costs address space, not RSS.
-    INITIAL_COPIES = 4096
+    #: Initial capacities in particles per copy (GenPart, each lepton collection,
+    #: ChargedHadron); :meth:`reserve` grows them by ≥ 2×. The arrays are allocated with
+    #: ``np.empty``: pages not yet written take no memory, so a generous start
+    #: (``initial_copies``) costs address space, not RSS.
     ROWS_PER_COPY = (20, 3, 3, 8)
 
-    def __init__(self, *, hadron_level: bool, columns: bool = True,
-                 initial_copies: int | None = None) -> None:
+    def __init__(self, *, hadron_level: bool, initial_copies: int,
+                 columns: bool = True) -> None:
         from samples.nanoaod_kernels import GEN_F, GEN_I, HAD_F, LEP_F, LEP_I
 
         self.hadron_level = bool(hadron_level)
         self.with_zd = False
         self.columns = bool(columns)
-        nc = type(self).INITIAL_COPIES if initial_copies is None else int(initial_copies)
+        nc = int(initial_copies)
         if nc < 1:
             raise ParameterError(f"ColumnBuffer: initial_copies = {nc} must be >= 1")
         rows = [nc * r if self.columns else 0 for r in self.ROWS_PER_COPY]
@@ -467,8 +466,7 @@ class ColumnBuffer:
         in total (as returned by the kernels); the filled rows are kept."""
         arrays = list(self.arrays)
         grown = False
-        for (idx, p), total in zip(self._GROUPS, (need[0], need[1], need[2], need[3], need[4]),
-                                   strict=True):
+        for (idx, p), total in zip(self._GROUPS, need, strict=True):
             if (p < 4 and not self.columns) or int(total) <= len(arrays[idx[0]]):
                 continue
             n_used = int(self.pos[p])
