@@ -35,6 +35,12 @@ interleaved, and gives each row's rate from its fastest run: on a shared machine
 load only ever adds CPU time (measured swings of 1.5× within the hour), so the minimum is
 the least-disturbed figure, and interleaving exposes the rows to the same conditions.
 ``--thin-keep``: the sliced rows' survival probability of non-core copies.
+
+``--seeds 1-8``: each row runs once per seed (with ``--repeat``, the fastest run per seed)
+and reports L_eff of all its jobs pooled (L_gen and the W_i of every job together) over
+their summed CPU, then each seed's own figure. L_eff of one 40 000-event job scatters by
+~15% between seeds through N_eff (a few heavy events, docs/background.md §12), so a
+single seed does not measure the rate to better than that.
 """
 
 from __future__ import annotations
@@ -52,15 +58,42 @@ os.environ.setdefault("DARKNU_NO_PROGRESS", "1")
 
 def effective_lumi(res, xsec_pb: float) -> tuple[float, float, int]:
     """(L_eff [fb^-1], N_eff, N_sel raw) of one :class:`samples.background.JobResult`."""
-    l_gen_fb = res.sumw_generated / xsec_pb / 1000.0
+    return pooled_lumi([res], xsec_pb)
+
+
+def event_weights(res) -> np.ndarray:
+    """W_i per Pythia event (summed weights of its preselected copies) of one job."""
     p = res.presel
     if len(p) == 0:
-        return float("nan"), 0.0, 0
+        return np.zeros(0)
     _, inv = np.unique(p[:, 3], return_inverse=True)
-    w = np.bincount(inv, weights=p[:, 2])
-    n_eff = w.sum() ** 2 / (w**2).sum()
-    # Per generated event normalisation: Σw/N_gen is the selected fraction.
-    return l_gen_fb * w.sum() / (w**2).sum(), n_eff, len(p)
+    return np.bincount(inv, weights=p[:, 2])
+
+
+def pooled_lumi(results, xsec_pb: float) -> tuple[float, float, int]:
+    """(L_eff [fb^-1], N_eff, N_sel raw) of several jobs (seeds) taken as one sample:
+    L_gen and the W_i of all jobs pooled (the weights are per generated event, so jobs of
+    any size pool directly). Equals :func:`effective_lumi` for one job."""
+    l_gen_fb = sum(r.sumw_generated for r in results) / xsec_pb / 1000.0
+    w = np.concatenate([event_weights(r) for r in results])
+    n_sel = sum(len(r.presel) for r in results)
+    if len(w) == 0:
+        return float("nan"), 0.0, 0
+    return l_gen_fb * w.sum() / (w**2).sum(), w.sum() ** 2 / (w**2).sum(), n_sel
+
+
+def _seed_list(text: str) -> list[int]:
+    """``"1,2,5-8"`` → [1, 2, 5, 6, 7, 8]."""
+    out: list[int] = []
+    for part in text.split(","):
+        lo, dash, hi = part.partition("-")
+        try:
+            out += list(range(int(lo), int(hi) + 1)) if dash else [int(lo)]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--seeds {text!r}: give seeds as 1,2,5-8") from None
+    if not out or min(out) < 0 or len(set(out)) != len(out):
+        raise argparse.ArgumentTypeError(f"--seeds {text!r}: distinct seeds >= 0 needed")
+    return out
 
 
 def breakdown(res) -> dict[str, tuple[float, float]]:
@@ -109,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--process", default="W_munu_gstar")
     ap.add_argument("--events", type=int, default=30000, help="Pythia events per method")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seeds", type=_seed_list, default=None,
+                    help="several seeds, e.g. 1-8: each row runs once per seed and reports "
+                         "the pooled L_eff over the total CPU (overrides --seed)")
     ap.add_argument("--oversample", type=int, default=8)
     ap.add_argument("--methods", default="plain,enhanced,forced,forced_x,reshower5,reshower20,"
                     "sliced,sliced_fsr", help="comma-separated rows to run (forced_x: forced with "
@@ -172,8 +208,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         out_dir.mkdir(parents=True)
     warmed = set()
-    best: dict[int, tuple] = {}
-    for rep in range(args.repeat):
+    seeds = args.seeds or [args.seed]
+    best: dict[tuple[int, int], tuple] = {}
+    for rep, seed in ((rep, seed) for rep in range(args.repeat) for seed in seeds):
         for k, (method, over, resh, engine, key, write) in enumerate(runs):
             kw = dict(sliced_kw) if method.startswith("sliced") else {}
             for flag, _typ, methods, _what in SLICED_OPTIONS:
@@ -188,39 +225,48 @@ def main(argv: list[str] | None = None) -> int:
             if (method, engine) not in warmed:
                 # Warm-up (not timed): the first job of a process loads the compiled
                 # kernels from numba's cache (~2–3 s here), a one-off per worker process.
-                run_job(JobTask(args.process, method, 13.0, 300, args.seed + 1000, 0, False,
+                run_job(JobTask(args.process, method, 13.0, 300, seeds[0] + 1000, 0, False,
                                 None, over, False, resh, **kw))
                 warmed.add((method, engine))
-            suffix = f"_r{rep}" if rep else ""
+            suffix = (f"_s{seed}" if args.seeds else "") + (f"_r{rep}" if rep else "")
             out = str(out_dir / f"row{k}_{method}{suffix}.root") if write else None
             c0 = time.process_time()
-            r = run_job(JobTask(args.process, method, 13.0, args.events, args.seed, 0, False,
+            r = run_job(JobTask(args.process, method, 13.0, args.events, seed, 0, False,
                                 out, over, False, resh, **kw))
             # With any file, every row counts the whole job alike (run_job's own figure
             # leaves out the set-up and the writing).
             cpu = time.process_time() - c0 if out_dir else r.cpu_seconds
-            if k not in best or cpu < best[k][0]:
-                best[k] = (cpu, r)
+            if (k, seed) not in best or cpu < best[k, seed][0]:
+                best[k, seed] = (cpu, r)
+    spreads = []
     for k, (method, over, resh, engine, key, write) in enumerate(runs):
-        cpu, r = best[k]
-        l_eff, n_eff, n_sel = effective_lumi(r, xs)
+        cpu = sum(best[k, s][0] for s in seeds)
+        results = [best[k, s][1] for s in seeds]
+        l_eff, n_eff, n_sel = pooled_lumi(results, xs)
+        n_gen = sum(r.n_generated for r in results)
+        sumw_gen = sum(r.sumw_generated for r in results)
         if method == "plain" and n_sel == 0:
-            l_eff = r.sumw_generated / xs / 1000.0  # unweighted: L_eff = L_gen exactly
+            l_eff = sumw_gen / xs / 1000.0  # unweighted: L_eff = L_gen exactly
         per_h = l_eff / cpu * 3600.0 / 1000.0  # ab^-1 per CPU-hour
-        sig = r.presel[:, 2].sum() / r.sumw_generated * xs if n_sel else 0.0
+        sig = sum(r.presel[:, 2].sum() for r in results) / sumw_gen * xs if n_sel else 0.0
         name = f"{method}(R={resh})" if method == "reshower" else f"{method}(x{over})"
         if method.startswith("sliced"):
             name = f"{key}:{engine}" if engine else key
-            parts.append((name, breakdown(r)))
+            parts.append((name, breakdown(results[0])))  # the first seed's
         if write and any(not w for *_, w in runs):
             name += "+file"
-        rows.append((name, r.n_generated / cpu, n_sel, n_eff, sig, per_h,
-                     r.n_written / r.n_generated))
+        rows.append((name, n_gen / cpu, n_sel, n_eff, sig, per_h,
+                     sum(r.n_written for r in results) / n_gen))
+        if args.seeds:
+            each = [effective_lumi(best[k, s][1], xs)[0] / best[k, s][0] * 3.6 for s in seeds]
+            spreads.append((name, min(each), max(each)))
     print(f"process {args.process}, {args.events} Pythia events per method, CPU time of one "
           f"process (shared machine: absolute rates under contention), "
           + (f"NanoAOD files written to {out_dir} (CPU included)" if out_dir
              else "no file written")
-          + (f"; fastest of {args.repeat} interleaved runs per row" if args.repeat > 1 else ""))
+          + (f"; fastest of {args.repeat} interleaved runs per row" if args.repeat > 1 else "")
+          + (f"; pooled over seeds {','.join(map(str, seeds))} (CPU summed)" if args.seeds
+             else f"; seed {args.seed}"))
     print(f"{'method':17s} {'ev/s':>8s} {'N_sel':>6s} {'N_eff':>7s} {'sigma_presel[pb]':>17s} "
           f"{'L_eff/CPU-h[ab^-1]':>19s} {'ratio':>8s} {'copies/event':>13s}")
     base = rows[0][5]  # ratios relative to the first row
@@ -228,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         ratio = per_h / base if base > 0 and not math.isnan(per_h) else float("nan")
         print(f"{name:17s} {rate:8.0f} {n_sel:6d} {n_eff:7.1f} {sig:17.4f} {per_h:19.4g} "
               f"{ratio:8.1f} {copies:13.2f}")
+    for name, lo, hi in spreads:
+        print(f"{name}: single seeds {lo:.3g}-{hi:.3g} ab^-1 per CPU-hour")
     print("target: >= 4 ab^-1 per CPU-hour")
     if args.breakdown:
         for name, b in parts:

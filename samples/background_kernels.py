@@ -37,6 +37,7 @@ Four-vectors are tuples (E, px, py, pz) in GeV, as in the Python code. Event rec
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -951,15 +952,53 @@ def _set_lep(new, k, lid, p):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(**_JIT)
-def _grow(f, i, k):  # type: ignore[no-untyped-def]
-    """Rows arrays with room for row ``k`` (doubled when full)."""
-    if k < f.shape[0]:
+def _room(f, i, k, need):  # type: ignore[no-untyped-def]
+    """Rows arrays (first ``k`` rows used) with room for ``need`` rows: themselves, or
+    copies of at least twice the size. Called only when short: a call costs the reference
+    counting of its arrays."""
+    if need <= f.shape[0]:
         return f, i
-    f2 = np.empty((2 * f.shape[0], f.shape[1]))
-    i2 = np.zeros((2 * i.shape[0], i.shape[1]), np.int64)
+    cap = max(2 * f.shape[0], need)
+    f2 = np.empty((cap, f.shape[1]))
+    i2 = np.zeros((cap, i.shape[1]), np.int64)
     f2[:k] = f[:k]
     i2[:k] = i[:k]
     return f2, i2
+
+
+@numba.njit(**_JIT)
+def _room_moved(mv_i, mv_p, n_mv, need):  # type: ignore[no-untyped-def]
+    """:func:`_room` for the moved-particle arrays (first ``n_mv`` rows used)."""
+    if need <= mv_i.shape[0]:
+        return mv_i, mv_p
+    cap = max(2 * mv_i.shape[0], need)
+    mi2 = np.empty(cap, np.int64)
+    mp2 = np.empty((cap, 4))
+    mi2[:n_mv] = mv_i[:n_mv]
+    mp2[:n_mv] = mv_p[:n_mv]
+    return mi2, mp2
+
+
+class Scratch(NamedTuple):
+    """Per-event work arrays of the copy helpers (:func:`_scratch`), so that these need
+    no allocation and no reference counting (``LEAF``). ``mom`` holds moved momenta per
+    record index, a NaN in column 0 marking an unmoved entry; the helpers leave it all
+    NaN in column 0."""
+
+    mom: np.ndarray  # (n, 4)
+    moved: np.ndarray  # (n,) int64: a W recoiler's final descendants (_w_moved_into)
+    order: np.ndarray  # (n + 2,) int64: moved entries of a quark emission, in order
+    new: np.ndarray  # (n_leptons + 3, 5): a copy's leptons
+    pt: np.ndarray  # (n_leptons + 3,)
+    eta: np.ndarray  # (n_leptons + 3,)
+    pn: np.ndarray  # (4,): a recoiler's new momentum
+
+
+@numba.njit(**_JIT)
+def _scratch(n, nl):  # type: ignore[no-untyped-def]
+    """:class:`Scratch` for a record of ``n`` entries with ``nl`` final leptons."""
+    return Scratch(np.full((n, 4), np.nan), np.empty(n, np.int64), np.empty(n + 2, np.int64),
+                   np.empty((nl + 3, 5)), np.empty(nl + 3), np.empty(nl + 3), np.empty(4))
 
 
 @numba.njit(**_LEAF)
@@ -981,54 +1020,51 @@ def _record(f, irow, k, new, n, pt, eta, w, bias, origin, pt_g, scale, part, tot
     row[C_CORE] = 1.0 if _core(new, n, pt, eta) else 0.0
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _append_moved(mv_i, mv_p, n_mv, idx, n_idx, mom):  # type: ignore[no-untyped-def]
     """Append rows (record index j, momentum ``mom[j]``) for j in ``idx[:n_idx]`` to the
-    moved-particle arrays (doubled when full); returns them and their new length."""
-    if n_mv + n_idx > mv_i.shape[0]:
-        cap = 2 * (n_mv + n_idx)
-        mi2 = np.empty(cap, np.int64)
-        mp2 = np.empty((cap, 4))
-        mi2[:n_mv] = mv_i[:n_mv]
-        mp2[:n_mv] = mv_p[:n_mv]
-        mv_i, mv_p = mi2, mp2
+    moved-particle arrays (room for them made by the caller, :func:`_room_moved`);
+    returns their new length."""
     for t in range(n_idx):
         j = idx[t]
         mv_i[n_mv] = j
         for c in range(4):
             mv_p[n_mv, c] = mom[j, c]
         n_mv += 1
-    return mv_i, mv_p, n_mv
+    return n_mv
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
+def _w_moved_into(rec, ir, moved):  # type: ignore[no-untyped-def]
+    """The final descendants of the W recoiler ``ir`` into ``moved``; returns their
+    number (at most ``len(rec)``)."""
+    n_wm = 0
+    for j in range(len(rec.id)):
+        if rec.status[j] > 0 and is_ancestor(j, ir, rec.status, rec.mother1, rec.mother2):
+            moved[n_wm] = j
+            n_wm += 1
+    return n_wm
+
+
+@numba.njit(**_LEAF)
 def _split_photon(rec, ig, ir, kind, l_idx, leps, w_ev, scale, origin, over, part, rng,  # type: ignore[no-untyped-def]
-                  atab, tot, f, irow, k, mv_i, mv_p, n_mv):
+                  atab, tot, f, irow, k, mv_i, mv_p, n_mv, n_wm, sc):
     """``split`` of ``run_sliced_job`` (``photon_copies``): force-split record photon
     ``ig`` against recoiler ``ir`` of ``kind`` (``RECOIL_*``), ``over`` tries per flavour
     (sample S: :func:`shower_photon_recoiler`; sample H: :func:`hard_photon_recoiler`). The
     recoiler's new momentum goes to ``C_REC`` (an incoming parton's: 2 p_in − p′, with the
     beam-recoil damping in the weight), a lepton recoiler's also into the copy's lepton
-    list; a W recoiler's final descendants are boosted, into rows [``I_MOV0``,
-    ``I_MOV1``) of ``mv_*``."""
-    n_rec = len(rec.id)
+    list; a W recoiler's final descendants (``sc.moved[:n_wm]``, :func:`_w_moved_into`;
+    ``n_wm`` = 0 for other kinds) are boosted, into rows [``I_MOV0``, ``I_MOV1``) of
+    ``mv_*``. The caller makes room for 2 ``over`` rows and 2 ``over`` ``n_wm`` moved
+    rows; returns (rows, moved rows) used."""
     pg = _p4(rec, ig)
     pr = _p4(rec, ir)
     # As Pythia's pT2() and pT() (products, not CPython's ** 2) of the reference.
     pt2_g = rec.p[ig, 1] * rec.p[ig, 1] + rec.p[ig, 2] * rec.p[ig, 2]
     pt_g = _pt(rec, ig)
-    w_moved = np.empty(n_rec if kind == RECOIL_W else 0, np.int64)
-    n_wm = 0
-    if kind == RECOIL_W:
-        for j in range(n_rec):
-            if rec.status[j] > 0 and is_ancestor(j, ir, rec.status, rec.mother1, rec.mother2):
-                w_moved[n_wm] = j
-                n_wm += 1
-    mom = np.full((n_rec, 4), np.nan)
+    mom, w_moved, new, pt, eta, pn = sc.mom, sc.moved, sc.new, sc.pt, sc.eta, sc.pn
     nl = len(l_idx)
-    new = np.empty((nl + 2, 5))
-    pt, eta = np.empty(nl + 2), np.empty(nl + 2)
-    pn = np.empty(4)
     for fl in range(2):
         lid = 11 if fl == 0 else 13
         mlep = M_ELECTRON_GEV if fl == 0 else M_MUON_GEV
@@ -1070,10 +1106,9 @@ def _split_photon(rec, ig, ir, kind, l_idx, leps, w_ev, scale, origin, over, par
                     mom[w_moved[t], 0] = np.nan
                 continue
             if kind == RECOIL_W:
-                mv_i, mv_p, n_mv = _append_moved(mv_i, mv_p, n_mv, w_moved, n_wm, mom)
+                n_mv = _append_moved(mv_i, mv_p, n_mv, w_moved, n_wm, mom)
                 for t in range(n_wm):
                     mom[w_moved[t], 0] = np.nan
-            f, irow = _grow(f, irow, k)
             _record(f, irow, k, new, n, pt, eta, w_ev * bias, bias, origin, pt_g, scale, part,
                     tot)
             irow[k, I_KIND], irow[k, I_LID], irow[k, I_RAD], irow[k, I_REC] = 0, lid, ig, ir
@@ -1084,18 +1119,18 @@ def _split_photon(rec, ig, ir, kind, l_idx, leps, w_ev, scale, origin, over, par
             _set4(f[k], C_REC, pn)
             f[k, C_MPAIR] = mp
             k += 1
-    return f, irow, k, mv_i, mv_p, n_mv
+    return k, n_mv
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _emit_split(rec, i_lep, i_nu, em, l_idx, leps, w_ev, fsr_emissions, rng, atab, tot,  # type: ignore[no-untyped-def]
-                f, irow, k):
+                f, irow, k, sc):
     """``emit_split`` of ``run_sliced_job`` (sample D): split the forced W-lepton photon
-    ``em`` with the new lepton as recoiler."""
+    ``em`` with the new lepton as recoiler. The caller makes room for 2 rows; returns the
+    rows used."""
     _ok, w_em, pt_evol, _x, e_lep, e_ph, e_nu = em
     nl = len(l_idx)
-    new = np.empty((nl + 3, 5))
-    pt, eta = np.empty(nl + 3), np.empty(nl + 3)
+    new, pt, eta = sc.new, sc.pt, sc.eta
     lep_id = rec.id[i_lep]
     pt_g = hypot(e_ph[1], e_ph[2])
     for fl in range(2):
@@ -1108,7 +1143,8 @@ def _emit_split(rec, i_lep, i_nu, em, l_idx, leps, w_ev, fsr_emissions, rng, ata
         n = 0
         for a in range(nl):
             if l_idx[a] != i_lep:
-                new[n] = leps[a]
+                for c in range(5):
+                    new[n, c] = leps[a, c]
                 n += 1
         _set_lep(new, n, lep_id, rr)
         _set_lep(new, n + 1, lid, lm)
@@ -1117,7 +1153,6 @@ def _emit_split(rec, i_lep, i_nu, em, l_idx, leps, w_ev, fsr_emissions, rng, ata
         lepton_kinematics(new, n, pt, eta)
         if not _filter(pt, eta, n):
             continue
-        f, irow = _grow(f, irow, k)
         _record(f, irow, k, new, n, pt, eta, w_ev * bias, bias / fsr_emissions,
                 ORIGIN_FORCED_FSR, pt_g, pt_evol, 2, tot)
         irow[k, I_KIND], irow[k, I_LID], irow[k, I_RAD], irow[k, I_REC] = 1, lid, i_lep, i_lep
@@ -1131,19 +1166,19 @@ def _emit_split(rec, i_lep, i_nu, em, l_idx, leps, w_ev, fsr_emissions, rng, ata
         f[k, C_PTEVOL] = pt_evol
         _set4(f[k], C_NU, e_nu)
         k += 1
-    return f, irow, k
+    return k
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  # type: ignore[no-untyped-def]
                       quark_emissions, w_moved, n_wm, rng, atab, tot,
-                      f, irow, k, mv_i, mv_p, n_mv):
+                      f, irow, k, mv_i, mv_p, n_mv, sc):
     """``emit_split_quark`` of ``run_sliced_job`` (sample Q): the final quark (and a final
     recoiler, or a W recoiler's decay products, boosted) take the emission's momentum
     change; the forced photon is split against the radiating quark (its final copy after
-    the emission). Moved momenta go to rows [m0, m1) of ``mv_*``."""
+    the emission). Moved momenta go to rows [m0, m1) of ``mv_*``. The caller makes room
+    for 2 rows and ``n_wm`` + 2 moved rows; returns (rows, moved rows) used."""
     _ok, w_em, pt_evol, e_q, pg, e_rec = em
-    n_rec = len(rec.id)
     qf0 = rec.p[iq, 0] + (e_q[0] - q_old[0])
     qf1 = rec.p[iq, 1] + (e_q[1] - q_old[1])
     qf2 = rec.p[iq, 2] + (e_q[2] - q_old[2])
@@ -1151,9 +1186,8 @@ def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  #
     p3 = math.sqrt(sq(qf1) + sq(qf2) + sq(qf3))
     if qf0 <= p3:
         qf0 = math.sqrt(p3 * p3 + sq(rec.m[iq]))
-    # Moved particles: momentum per record index (nan = not moved), and their order.
-    mom = np.full((n_rec, 4), np.nan)
-    order = np.empty(n_wm + 2, np.int64)
+    # Moved particles: momentum per record index (NaN = not moved), and their order.
+    mom, order, new, pt, eta = sc.mom, sc.order, sc.new, sc.pt, sc.eta
     n_o = 0
     mom[iq, 0], mom[iq, 1], mom[iq, 2], mom[iq, 3] = qf0, qf1, qf2, qf3
     order[n_o] = iq
@@ -1176,10 +1210,8 @@ def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  #
             n_o += 1
     p_sr = (qf0, qf1, qf2, qf3)  # the photon splits against its quark
     m0 = n_mv
-    mv_i, mv_p, n_mv = _append_moved(mv_i, mv_p, n_mv, order, n_o, mom)
+    n_mv = _append_moved(mv_i, mv_p, n_mv, order, n_o, mom)
     nl = len(l_idx)
-    new = np.empty((nl + 2, 5))
-    pt, eta = np.empty(nl + 2), np.empty(nl + 2)
     pt_g = hypot(pg[1], pg[2])
     for fl in range(2):
         lid = 11 if fl == 0 else 13
@@ -1203,7 +1235,6 @@ def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  #
         lepton_kinematics(new, n, pt, eta)
         if not _filter(pt, eta, n):
             continue
-        f, irow = _grow(f, irow, k)
         _record(f, irow, k, new, n, pt, eta, w_ev * bias, bias / quark_emissions,
                 ORIGIN_FORCED_QUARK, pt_g, pt_evol, 3, tot)
         irow[k, I_KIND], irow[k, I_LID], irow[k, I_RAD], irow[k, I_REC] = 2, lid, iq, iq
@@ -1216,7 +1247,10 @@ def _emit_split_quark(rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps, w_ev,  #
         _set4(f[k], C_PHOTON, pg)
         f[k, C_PTEVOL] = pt_evol
         k += 1
-    return f, irow, k, mv_i, mv_p, n_mv
+    for t in range(n_o):  # leave mom unmoved (NaN) for the next call
+        for c in range(4):
+            mom[order[t], c] = np.nan
+    return k, n_mv
 
 
 @numba.njit(**_LEAF)
@@ -1232,7 +1266,7 @@ def _w_leptons(rec, forced_fsr):  # type: ignore[no-untyped-def]
 
 @numba.njit(**_JIT)
 def _soft_photons(rec, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu, l_idx, leps,  # type: ignore[no-untyped-def]
-                  rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv):
+                  rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv, sc):
     """Sample S of :func:`soft_event_decays`: split the record's shower photons except those the
     other samples replace."""
     for ig in range(len(rec.id)):
@@ -1250,23 +1284,28 @@ def _soft_photons(rec, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu, l_i
             continue  # in sample Q
         ir, kind = shower_photon_recoiler(rec, ig)
         if ir >= 0:
-            f, irow, k, mv_i, mv_p, n_mv = _split_photon(
-                rec, ig, ir, kind, l_idx, leps, w_py, scale, origin, over, 0, rng, atab, tot,
-                f, irow, k, mv_i, mv_p, n_mv)
+            n_wm = _w_moved_into(rec, ir, sc.moved) if kind == RECOIL_W else 0
+            if k + 2 * over > len(f):
+                f, irow = _room(f, irow, k, k + 2 * over)
+            if n_mv + 2 * over * n_wm > len(mv_i):
+                mv_i, mv_p = _room_moved(mv_i, mv_p, n_mv, n_mv + 2 * over * n_wm)
+            k, n_mv = _split_photon(rec, ig, ir, kind, l_idx, leps, w_py, scale, origin, over,
+                                    0, rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv, n_wm, sc)
     return f, irow, k, mv_i, mv_p, n_mv
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _lepton_emissions(rec, i_lep, i_nu, p_lep, p_nu, l_idx, leps, w_py, fsr_emissions,  # type: ignore[no-untyped-def]
-                      m_wlep, rng, atab, tot, f, irow, k):
-    """Sample D of :func:`soft_event_decays`: ``fsr_emissions`` forced W-lepton emissions."""
+                      m_wlep, rng, atab, tot, f, irow, k, sc):
+    """Sample D of :func:`soft_event_decays`: ``fsr_emissions`` forced W-lepton emissions
+    (the caller makes room for 2 ``fsr_emissions`` rows); returns the rows used."""
     for _ in range(fsr_emissions):
         em = force_emit(p_lep, p_nu, m_wlep, rng, atab)
         if not em[0]:
             continue
-        f, irow, k = _emit_split(rec, i_lep, i_nu, em, l_idx, leps, w_py / fsr_emissions,
-                                 fsr_emissions, rng, atab, tot, f, irow, k)
-    return f, irow, k
+        k = _emit_split(rec, i_lep, i_nu, em, l_idx, leps, w_py / fsr_emissions,
+                        fsr_emissions, rng, atab, tot, f, irow, k, sc)
+    return k
 
 
 @numba.njit(**_JIT)
@@ -1331,12 +1370,13 @@ def _quark_plan(rec, quarks):  # type: ignore[no-untyped-def]
     return ints, flts
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAF)
 def _quark_emissions(rec, plan_i, plan_f, w_moved, n_wm, l_idx, leps,  # type: ignore[no-untyped-def]
                      w_py, quark_emissions, rng, rng_q, atab, tot, f, irow, k, mv_i, mv_p,
-                     n_mv):
+                     n_mv, sc):
     """Sample Q of :func:`soft_event_decays`: ``quark_emissions`` forced photon emissions per
-    row of the plan (:func:`_quark_plan`)."""
+    row of the plan (:func:`_quark_plan`). The caller makes room for 2 rows and
+    ``n_wm`` + 2 moved rows per emission; returns (rows, moved rows) used."""
     for s in range(len(plan_i)):
         iq, ir, r_in, ic, irc = (plan_i[s, 0], plan_i[s, 1], plan_i[s, 2] != 0, plan_i[s, 3],
                                  plan_i[s, 4])
@@ -1348,11 +1388,11 @@ def _quark_emissions(rec, plan_i, plan_f, w_moved, n_wm, l_idx, leps,  # type: i
                                   rng_q, atab, Q_PT_CUT, lo)
             if not em[0]:
                 continue
-            f, irow, k, mv_i, mv_p, n_mv = _emit_split_quark(
+            k, n_mv = _emit_split_quark(
                 rec, iq, ir, r_in, em, q_old, r_old, l_idx, leps,
                 w_py / quark_emissions, quark_emissions, w_moved, n_wm,
-                rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv)
-    return f, irow, k, mv_i, mv_p, n_mv
+                rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv, sc)
+    return k, n_mv
 
 
 @numba.njit(**_JIT)
@@ -1377,9 +1417,13 @@ def hard_event(rec, w_h, over, rng, atab, tot):  # type: ignore[no-untyped-def]
         ir, kind = hard_photon_recoiler(rec, ig)
         if ir >= 0:
             l_idx, leps = _final_leptons(rec)
-            f, irow, k, mv_i, mv_p, n_mv = _split_photon(
-                rec, ig, ir, kind, l_idx, leps, w_h, pt_hat, ORIGIN_HARD, over, 1, rng, atab,
-                tot, f, irow, k, mv_i, mv_p, n_mv)
+            sc = _scratch(len(rec.id), len(l_idx))
+            n_wm = _w_moved_into(rec, ir, sc.moved) if kind == RECOIL_W else 0
+            f, irow = _room(f, irow, 0, 2 * over)
+            mv_i, mv_p = _room_moved(mv_i, mv_p, 0, 2 * over * n_wm)
+            k, n_mv = _split_photon(rec, ig, ir, kind, l_idx, leps, w_h, pt_hat, ORIGIN_HARD,
+                                    over, 1, rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv,
+                                    n_wm, sc)
     return f[:k], irow[:k], mv_i[:n_mv], mv_p[:n_mv]
 
 
@@ -1452,6 +1496,7 @@ def soft_event_decays(rec, n_dec, st_w, w_py, p_cut, over, forced_fsr, forced_q,
     cfg = np.empty(8, np.int64)
     k = n_mv = 0
     l_idx, leps = _final_leptons(rec)
+    sc = _scratch(n, len(l_idx))
     w_moved = np.empty(0, np.int64)
     n_wm = 0
     plan_i, plan_f = np.empty((0, 5), np.int64), np.empty((0, 3))
@@ -1470,14 +1515,21 @@ def soft_event_decays(rec, n_dec, st_w, w_py, p_cut, over, forced_fsr, forced_q,
         if r == 0:
             f, irow, k, mv_i, mv_p, n_mv = _soft_photons(
                 rec_r, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu, l_idx, leps, rng,
-                atab, tot, f, irow, k, mv_i, mv_p, n_mv)
+                atab, tot, f, irow, k, mv_i, mv_p, n_mv, sc)
         if forced_fsr:
-            f, irow, k = _lepton_emissions(rec_r, i_lep, i_nu, p_lep, p_nu, l_idx, leps, w,
-                                           fsr_emissions, m_wlep, rng, atab, tot, f, irow, k)
+            if k + 2 * fsr_emissions > len(f):
+                f, irow = _room(f, irow, k, k + 2 * fsr_emissions)
+            k = _lepton_emissions(rec_r, i_lep, i_nu, p_lep, p_nu, l_idx, leps, w,
+                                  fsr_emissions, m_wlep, rng, atab, tot, f, irow, k, sc)
         if forced_q:
-            f, irow, k, mv_i, mv_p, n_mv = _quark_emissions(
+            n_em = quark_emissions * len(plan_i)
+            if k + 2 * n_em > len(f):
+                f, irow = _room(f, irow, k, k + 2 * n_em)
+            if n_mv + (n_wm + 2) * n_em > len(mv_i):
+                mv_i, mv_p = _room_moved(mv_i, mv_p, n_mv, n_mv + (n_wm + 2) * n_em)
+            k, n_mv = _quark_emissions(
                 rec_r, plan_i, plan_f, w_moved, n_wm, l_idx, leps, w,
-                quark_emissions, rng, rng_q, atab, tot, f, irow, k, mv_i, mv_p, n_mv)
+                quark_emissions, rng, rng_q, atab, tot, f, irow, k, mv_i, mv_p, n_mv, sc)
         if len(cfg) < len(f):
             c2 = np.empty(len(f), np.int64)
             c2[:k0] = cfg[:k0]

@@ -119,6 +119,41 @@ INT_EXTRA = frozenset({"genEventGroup"})
 EVENT_GROUP_BRANCH = "genEventGroup"
 #: Basket compression of the files (:func:`write_nanoaod`): uproot's algorithm and level.
 COMPRESSION = ("LZ4", 1)
+#: Basket limits: each branch is written in baskets of at most :data:`BASKET_ENTRIES`
+#: entries (copies) and at most :data:`BASKET_ITEMS` particles of any collection (4 MB of
+#: a float32 field). One basket per branch, as before, made the GenPart branches of a
+#: job above ~30k events larger than 16 MB; uproot compresses in blocks of 2^24 − 1 bytes
+#: and stores the whole basket uncompressed when one block does not shrink, which the
+#: last block, mostly the basket's entry offsets, did not: those files were 2.8×
+#: larger than compressed ones (docs/background.md §17). Smaller baskets also let a
+#: reader decompress a part of a branch, and keep the writer's temporaries small.
+BASKET_ENTRIES = 65536
+BASKET_ITEMS = 2**20
+
+
+def basket_ranges(counts: list[np.ndarray], n: int, *, max_entries: int | None = None,
+                  max_items: int | None = None) -> list[tuple[int, int]]:
+    """Entry ranges [start, stop) covering ``n`` entries, each of at most ``max_entries``
+    entries and, for every per-entry count array in ``counts``, at most ``max_items``
+    items (an entry with more stands alone). Defaults: :data:`BASKET_ENTRIES`,
+    :data:`BASKET_ITEMS`.
+
+    >>> basket_ranges([np.array([3, 3, 3, 3, 10, 1])], 6, max_entries=4, max_items=6)
+    [(0, 2), (2, 4), (4, 5), (5, 6)]
+    """
+    max_entries = BASKET_ENTRIES if max_entries is None else int(max_entries)
+    max_items = BASKET_ITEMS if max_items is None else int(max_items)
+    cums = [np.concatenate(([0], np.cumsum(np.asarray(c, dtype=np.int64)))) for c in counts]
+    out = []
+    start = 0
+    while start < n:
+        stop = min(n, start + max_entries)
+        for cs in cums:
+            last = int(np.searchsorted(cs, cs[start] + max_items, side="right")) - 1
+            stop = min(stop, max(last, start + 1))
+        out.append((start, stop))
+        start = stop
+    return out
 
 
 class EventBuffer:
@@ -544,6 +579,7 @@ def write_nanoaod(
     ``sliced_fsrq`` job (69.5k copies), 0.46 s CPU to write against 1.08 s with uproot's
     default ZLIB(1), for a 1.46× larger file (21.0 vs 14.4 MB) that reads slightly
     faster; ROOT and uproot read it natively (uproot needs ``lz4`` and ``xxhash``).
+    Each branch is written in baskets within :data:`BASKET_ENTRIES` and :data:`BASKET_ITEMS`.
 
     ``run`` = ``metadata["seed"]``, ``luminosityBlock`` = ``metadata["job"] + 1``,
     ``event`` = 1..N, so (run, luminosityBlock, event) is unique across the jobs of a
@@ -591,7 +627,10 @@ def write_nanoaod(
                 counter_name=lambda c: "n" + c,
                 field_name=lambda o, i: f"{o}_{i}",
             )
-            tree.extend(branches)
+            counts = [ak.num(v, axis=1).to_numpy() for v in branches.values()
+                      if isinstance(v, ak.Array) and v.ndim > 1]
+            for start, stop in basket_ranges(counts, n):
+                tree.extend({k: v[start:stop] for k, v in branches.items()})
             f["darknu_metadata"] = json.dumps(meta, sort_keys=True, allow_nan=False)
     log.debug("wrote %d events to %s", n, path)
     return Path(path)
