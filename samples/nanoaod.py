@@ -122,7 +122,7 @@ COMPRESSION = ("LZ4", 1)
 #: Basket limits: each branch is written in baskets of at most :data:`BASKET_ENTRIES`
 #: entries (copies) and at most :data:`BASKET_ITEMS` particles of any collection (4 MB of
 #: a float32 field). One basket per branch, as before, made the GenPart branches of a
-#: job above ~30k events larger than 16 MB; uproot compresses in blocks of 2^24 − 1 bytes
+#: file above ~100k copies larger than 16 MB; uproot compresses in blocks of 2^24 − 1 bytes
 #: and stores the whole basket uncompressed when one block does not shrink, which the
 #: last block, mostly the basket's entry offsets, did not: those files were 2.8×
 #: larger than compressed ones (docs/background.md §17). Smaller baskets also let a
