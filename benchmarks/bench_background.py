@@ -82,6 +82,11 @@ def pooled_lumi(results, xsec_pb: float) -> tuple[float, float, int]:
     return l_gen_fb * w.sum() / (w**2).sum(), w.sum() ** 2 / (w**2).sum(), n_sel
 
 
+def per_cpu_hour(l_eff_fb: float, cpu_s: float) -> float:
+    """L_eff [fb^-1] per CPU time [s] in ab^-1 per CPU-hour."""
+    return l_eff_fb / cpu_s * 3600.0 / 1000.0
+
+
 def _seed_list(text: str) -> list[int]:
     """``"1,2,5-8"`` → [1, 2, 5, 6, 7, 8]."""
     out: list[int] = []
@@ -247,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         sumw_gen = sum(r.sumw_generated for r in results)
         if method == "plain" and n_sel == 0:
             l_eff = sumw_gen / xs / 1000.0  # unweighted: L_eff = L_gen exactly
-        per_h = l_eff / cpu * 3600.0 / 1000.0  # ab^-1 per CPU-hour
+        per_h = per_cpu_hour(l_eff, cpu)
         sig = sum(r.presel[:, 2].sum() for r in results) / sumw_gen * xs if n_sel else 0.0
         name = f"{method}(R={resh})" if method == "reshower" else f"{method}(x{over})"
         if method.startswith("sliced"):
@@ -258,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((name, n_gen / cpu, n_sel, n_eff, sig, per_h,
                      sum(r.n_written for r in results) / n_gen))
         if args.seeds:
-            each = [effective_lumi(best[k, s][1], xs)[0] / best[k, s][0] * 3.6 for s in seeds]
+            each = [per_cpu_hour(effective_lumi(best[k, s][1], xs)[0], best[k, s][0])
+                    for s in seeds]
             spreads.append((name, min(each), max(each)))
     print(f"process {args.process}, {args.events} Pythia events per method, CPU time of one "
           f"process (shared machine: absolute rates under contention), "

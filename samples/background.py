@@ -165,8 +165,8 @@ _COMMON = (
 #: statistics, 600k ``sliced_fsrq`` events each), while Pythia and the engines run ~25%
 #: faster (docs/background.md §13). ``Check:event = off``: Pythia's per-event consistency
 #: check (charge, momentum, history) finds nothing in these parton-level events (no
-#: failure in 20 000 ``sliced_fsrq`` events, whose preselected rows are identical with
-#: and without it) and took 6.5% of Pythia's time (docs/background.md §17); the full
+#: failure in 320 000 ``sliced_fsrq`` events; identical preselected rows with and without
+#: it for W, Z and tt̄) and took 6.5% of Pythia's time (docs/background.md §17); the full
 #: samples keep it.
 _FAST = ("PartonLevel:MPI = off", "HadronLevel:Hadronize = off", "TimeShower:pTmin = 1.0",
          "Check:event = off")

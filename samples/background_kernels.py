@@ -954,8 +954,8 @@ def _set_lep(new, k, lid, p):  # type: ignore[no-untyped-def]
 @numba.njit(**_JIT)
 def _room(f, i, k, need):  # type: ignore[no-untyped-def]
     """Rows arrays (first ``k`` rows used) with room for ``need`` rows: themselves, or
-    copies of at least twice the size. Called only when short: a call costs the reference
-    counting of its arrays."""
+    copies of at least twice the size. Hot paths call it only when short: a call costs the
+    reference counting of its arrays."""
     if need <= f.shape[0]:
         return f, i
     cap = max(2 * f.shape[0], need)
@@ -1122,6 +1122,22 @@ def _split_photon(rec, ig, ir, kind, l_idx, leps, w_ev, scale, origin, over, par
     return k, n_mv
 
 
+@numba.njit(**_JIT)
+def _split_photon_room(rec, ig, ir, kind, l_idx, leps, w_ev, scale, origin, over, part,  # type: ignore[no-untyped-def]
+                       rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv, sc):
+    """:func:`_split_photon` after making the room it needs (a W recoiler's final
+    descendants from :func:`_w_moved_into`): the row and moved-particle arrays (grown or
+    not) and the rows and moved rows used."""
+    n_wm = _w_moved_into(rec, ir, sc.moved) if kind == RECOIL_W else 0
+    if k + 2 * over > len(f):
+        f, irow = _room(f, irow, k, k + 2 * over)
+    if n_mv + 2 * over * n_wm > len(mv_i):
+        mv_i, mv_p = _room_moved(mv_i, mv_p, n_mv, n_mv + 2 * over * n_wm)
+    k, n_mv = _split_photon(rec, ig, ir, kind, l_idx, leps, w_ev, scale, origin, over, part,
+                            rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv, n_wm, sc)
+    return f, irow, k, mv_i, mv_p, n_mv
+
+
 @numba.njit(**_LEAF)
 def _emit_split(rec, i_lep, i_nu, em, l_idx, leps, w_ev, fsr_emissions, rng, atab, tot,  # type: ignore[no-untyped-def]
                 f, irow, k, sc):
@@ -1284,13 +1300,9 @@ def _soft_photons(rec, w_py, p_cut, over, forced_fsr, forced_q, p_lep, p_nu, l_i
             continue  # in sample Q
         ir, kind = shower_photon_recoiler(rec, ig)
         if ir >= 0:
-            n_wm = _w_moved_into(rec, ir, sc.moved) if kind == RECOIL_W else 0
-            if k + 2 * over > len(f):
-                f, irow = _room(f, irow, k, k + 2 * over)
-            if n_mv + 2 * over * n_wm > len(mv_i):
-                mv_i, mv_p = _room_moved(mv_i, mv_p, n_mv, n_mv + 2 * over * n_wm)
-            k, n_mv = _split_photon(rec, ig, ir, kind, l_idx, leps, w_py, scale, origin, over,
-                                    0, rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv, n_wm, sc)
+            f, irow, k, mv_i, mv_p, n_mv = _split_photon_room(
+                rec, ig, ir, kind, l_idx, leps, w_py, scale, origin, over, 0, rng, atab, tot,
+                f, irow, k, mv_i, mv_p, n_mv, sc)
     return f, irow, k, mv_i, mv_p, n_mv
 
 
@@ -1417,13 +1429,9 @@ def hard_event(rec, w_h, over, rng, atab, tot):  # type: ignore[no-untyped-def]
         ir, kind = hard_photon_recoiler(rec, ig)
         if ir >= 0:
             l_idx, leps = _final_leptons(rec)
-            sc = _scratch(len(rec.id), len(l_idx))
-            n_wm = _w_moved_into(rec, ir, sc.moved) if kind == RECOIL_W else 0
-            f, irow = _room(f, irow, 0, 2 * over)
-            mv_i, mv_p = _room_moved(mv_i, mv_p, 0, 2 * over * n_wm)
-            k, n_mv = _split_photon(rec, ig, ir, kind, l_idx, leps, w_h, pt_hat, ORIGIN_HARD,
-                                    over, 1, rng, atab, tot, f, irow, k, mv_i, mv_p, n_mv,
-                                    n_wm, sc)
+            f, irow, k, mv_i, mv_p, n_mv = _split_photon_room(
+                rec, ig, ir, kind, l_idx, leps, w_h, pt_hat, ORIGIN_HARD, over, 1, rng, atab,
+                tot, f, irow, k, mv_i, mv_p, n_mv, _scratch(len(rec.id), len(l_idx)))
     return f[:k], irow[:k], mv_i[:n_mv], mv_p[:n_mv]
 
 
