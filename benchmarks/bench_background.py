@@ -11,8 +11,11 @@ with the same statistical error on the preselected yield, N_eff / σ_presel with
 N_eff = (ΣW)²/ΣW². For an unweighted sample it is N_gen/σ_incl whatever the selection.
 Rates are CPU time of this process (``time.process_time``), single core; the machine is
 shared, so absolute numbers are under contention, ratios are measured in one process.
-Each method first runs an untimed 300-event job (numba's cache is loaded once per
-process: ~2–3 s, which a 20 000-event row would otherwise count).
+Each method first runs an untimed 300-event job, with a file of its own if the row writes
+one (numba's cache is loaded once per process: ~2–3 s, and on a cold cache the kernels are
+compiled, ~90 s; the file-writing kernels are specialisations of their own, so a '+file'
+row warms up separately: before 2026-12-07 it did not, and on a cold cache its first seed
+counted the compilation). Each job prints its CPU and rate to stderr as it finishes.
 
 Run: ``python benchmarks/bench_background.py [--events N] [--process P] [--methods ...]``,
 e.g. ``--methods forced,sliced`` for the forced/sliced comparison of docs/background.md §8
@@ -49,6 +52,7 @@ import argparse
 import math
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -227,12 +231,17 @@ def main(argv: list[str] | None = None) -> int:
                 kw["engine"] = engine
             if method.startswith("sliced"):
                 over = args.oversample_hard  # None: the method's default
-            if (method, engine) not in warmed:
+            if (method, engine, write) not in warmed:
                 # Warm-up (not timed): the first job of a process loads the compiled
-                # kernels from numba's cache (~2–3 s here), a one-off per worker process.
-                run_job(JobTask(args.process, method, 13.0, 300, seeds[0] + 1000, 0, False,
-                                None, over, False, resh, **kw))
-                warmed.add((method, engine))
+                # kernels from numba's cache (~2–3 s here), or compiles them on a cold
+                # cache (~90 s), a one-off per worker process. A job writing a file uses
+                # kernel specialisations of its own, so it has a warm-up of its own (its
+                # file goes to a scratch directory).
+                with tempfile.TemporaryDirectory() as tmp:
+                    warm_out = os.path.join(tmp, "warm.root") if write else None
+                    run_job(JobTask(args.process, method, 13.0, 300, seeds[0] + 1000, 0,
+                                    False, warm_out, over, False, resh, **kw))
+                warmed.add((method, engine, write))
             suffix = (f"_s{seed}" if args.seeds else "") + (f"_r{rep}" if rep else "")
             out = str(out_dir / f"row{k}_{method}{suffix}.root") if write else None
             c0 = time.process_time()
@@ -241,6 +250,11 @@ def main(argv: list[str] | None = None) -> int:
             # With any file, every row counts the whole job alike (run_job's own figure
             # leaves out the set-up and the writing).
             cpu = time.process_time() - c0 if out_dir else r.cpu_seconds
+            print(f"  {key}{'+file' if write else ''} seed {seed}"
+                  + (f" run {rep + 1}" if args.repeat > 1 else "")
+                  + f": {cpu:.2f} s CPU, "
+                  f"{per_cpu_hour(effective_lumi(r, xs)[0], cpu):.3g} ab^-1/CPU-h",
+                  file=sys.stderr, flush=True)
             if (k, seed) not in best or cpu < best[k, seed][0]:
                 best[k, seed] = (cpu, r)
     spreads = []
