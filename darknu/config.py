@@ -76,6 +76,18 @@ def _methods_table(table: Mapping[str, Any]) -> bool:
     )
 
 
+def _scale_table(table: Mapping[str, Any]) -> bool:
+    """Background process -> integer factor >= 1 on its events and jobs."""
+    if not table:
+        return True
+    from samples.background import PROCESSES
+
+    return all(
+        p in PROCESSES and isinstance(f, int) and not isinstance(f, bool) and f >= 1
+        for p, f in table.items()
+    )
+
+
 NUM = (int, float)
 SCHEMA: dict[str, Any] = {
     "base": (str, "name of a built-in configuration", _one_of(*BUILTIN)),
@@ -114,6 +126,12 @@ SCHEMA: dict[str, Any] = {
                 "a table process = generation method (samples.background.METHODS; the sliced "
                 "methods for W_munu_gstar / W_enu_gstar only); processes not listed: 'forced'",
                 _methods_table,
+            ),
+            "scale": (
+                dict,
+                "a table process = integer factor >= 1 on that process's events and jobs "
+                "(processes not listed: 1)",
+                _scale_table,
             ),
         },
     },

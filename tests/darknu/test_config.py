@@ -25,6 +25,36 @@ def test_background_method_per_process(tmp_path):
     assert cfg.get("samples.background.methods") == {**both, "W_munu_gstar": "forced"}
 
 
+def test_background_scale_per_process(tmp_path):
+    assert load_config("quick").get("samples.background.scale") == {}
+    assert load_config("hllhc").get("samples.background.scale") == {"Z_ll_gstar": 40}
+    f = tmp_path / "mine.toml"  # a user file adds a process, inherits the base's factor
+    f.write_text('base = "hllhc"\n[samples.background]\nscale = {ttbar_gstar = 2}\n')
+    assert load_config(f).get("samples.background.scale") == {"Z_ll_gstar": 40, "ttbar_gstar": 2}
+
+
+def test_background_scale_multiplies_events_and_jobs(tmp_path):
+    """The background stages get events x scale and jobs x scale (processes not listed: x 1)."""
+    from darknu.parallel import ExecutorSpec
+    from darknu.run import _sample_stages
+
+    f = tmp_path / "mine.toml"
+    f.write_text('base = "quick"\n[samples.background]\nevents = 1000\njobs = 2\n'
+                 'scale = {Z_ll_gstar = 3}\n')
+    cfg = load_config(f)
+    stages = {}
+
+    class Recorder:  # a StageRunner that records instead of running
+        force = False
+
+        def run(self, stage):
+            stages[stage.name] = stage.inputs
+
+    _sample_stages(cfg, tmp_path, ExecutorSpec("iterative"), Recorder(), seed=1)
+    assert (stages["background:Z_ll_gstar"]["events"], stages["background:Z_ll_gstar"]["jobs"]) == (3000, 6)
+    assert (stages["background:W_enu_gstar"]["events"], stages["background:W_enu_gstar"]["jobs"]) == (1000, 2)
+
+
 def test_user_file_overrides_base(tmp_path):
     f = tmp_path / "mine.toml"
     f.write_text('base = "quick"\n[samples]\nsignal_events = 123\n')
@@ -51,6 +81,12 @@ def test_user_file_overrides_base(tmp_path):
          r"line 3.*methods.*sliced methods for W_munu_gstar"),
         ('base = "quick"\n[samples.background]\nmethods = {W_munu_gstar = "fast"}\n',
          r"methods = \{'W_munu_gstar': 'fast', .*\} is invalid"),
+        ('base = "quick"\n[samples.background]\nscale = {Z_ll_gstar = 0}\n',
+         r"line 3.*scale = \{'Z_ll_gstar': 0\} is invalid.*integer factor >= 1"),
+        ('base = "quick"\n[samples.background]\nscale = {Z_ll_gstar = 2.5}\n',
+         r"scale = \{'Z_ll_gstar': 2.5\} is invalid"),
+        ('base = "quick"\n[samples.background]\nscale = {Zjets = 2}\n',
+         r"scale = \{'Zjets': 2\} is invalid"),
     ],
 )
 def test_malformed_config_names_file_line_and_key(tmp_path, text, match):
