@@ -14,8 +14,8 @@ shared, so absolute numbers are under contention, ratios are measured in one pro
 Each method first runs an untimed 300-event job, with a file of its own if the row writes
 one (numba's cache is loaded once per process: ~2–3 s, and on a cold cache the kernels are
 compiled, ~90 s; the file-writing kernels are specialisations of their own, so a '+file'
-row warms up separately: before 2026-12-07 it did not, and on a cold cache its first seed
-counted the compilation). Each job prints its CPU and rate to stderr as it finishes.
+row warms up separately, or on a cold cache its first seed would count their compilation,
+docs/background.md §18). Each job prints its CPU and rate to stderr as it finishes.
 
 Run: ``python benchmarks/bench_background.py [--events N] [--process P] [--methods ...]``,
 e.g. ``--methods forced,sliced`` for the forced/sliced comparison of docs/background.md §8
